@@ -1,0 +1,1 @@
+"""Use cases: one eventsourcing Application per capability, all writing to one shared event store."""

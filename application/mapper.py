@@ -1,0 +1,80 @@
+"""A typed msgspec mapper: ~5x cheaper than the stock JSON transcoder (see bench/README.md).
+
+Events are encoded with msgspec and decoded back into their own dataclass types via the event class's
+annotations, so UUIDs, datetimes and enums survive the round trip. Snapshots keep the library's tagged
+JSON path because their state is an untyped dict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import CanSnapshotAggregate
+from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
+from eventsourcing.utils import get_topic, resolve_topic
+
+_encoder = msgspec.json.Encoder(decimal_format="string")
+_decoder = msgspec.json.Decoder()
+_field_types: dict[type, dict[str, Any]] = {}
+
+
+def _types_of(cls: type) -> dict[str, Any]:
+    # Resolved once per class: get_type_hints is slow and the answer never changes.
+    types = _field_types.get(cls)
+    if types is None:
+        import typing
+
+        hints = typing.get_type_hints(cls)
+        types = {f.name: hints.get(f.name, Any) for f in dataclasses.fields(cls)}
+        _field_types[cls] = types
+    return types
+
+
+class MsgspecMapper(Mapper[UUID]):
+    """Encode event state with msgspec; decode it typed, applying upcasters on the way."""
+
+    def __init__(self, transcoder: Any = None, compressor: Any = None, cipher: Any = None) -> None:
+        super().__init__(transcoder=transcoder or JSONTranscoder(), compressor=compressor, cipher=cipher)
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        if isinstance(domain_event, CanSnapshotAggregate):
+            return super().to_stored_event(domain_event)
+        state = dict(vars(domain_event))
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        data = _encoder.encode(state)
+        if self.compressor:
+            data = self.compressor.compress(data)
+        if self.cipher:
+            data = self.cipher.encrypt(data)
+        return StoredEvent(originator_id, originator_version, get_topic(type(domain_event)), data)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        cls = resolve_topic(stored_event.topic)
+        if issubclass(cls, CanSnapshotAggregate):
+            return super().to_domain_event(stored_event)
+        data = stored_event.state
+        if self.cipher:
+            data = self.cipher.decrypt(data)
+        if self.compressor:
+            data = self.compressor.decompress(data)
+        raw = _decoder.decode(data)
+        version, target = raw.pop("class_version", 1), getattr(cls, "class_version", 1)
+        while version < target:
+            getattr(cls, f"upcast_v{version}_v{version + 1}")(raw)
+            version += 1
+        types = _types_of(cls)
+        # Bypass __init__: init=False metadata fields must be restored, not re-defaulted.
+        obj = object.__new__(cls)
+        values = {name: msgspec.convert(value, types.get(name, Any), strict=False) for name, value in raw.items()}
+        oid = stored_event.originator_id
+        values["originator_id"] = oid if isinstance(oid, UUID) else UUID(str(oid))
+        values["originator_version"] = stored_event.originator_version
+        obj.__dict__.update(values)
+        return obj

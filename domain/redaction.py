@@ -1,0 +1,30 @@
+"""Which recorded fields are secret: the audit log shows that they changed, never their value."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+REDACTED = "[redacted]"
+
+# Names that are secret wherever they appear, whether or not an aggregate declared them.
+_SECRET_NAME = re.compile(r"(secret|password|passwd|token|api_key|private_key|signing_key|hash)", re.IGNORECASE)
+
+
+def is_secret(name: str, declared: frozenset[str] = frozenset()) -> bool:
+    """True when a field of this name must not be shown."""
+    return name in declared or bool(_SECRET_NAME.search(name))
+
+
+def redact(values: Mapping[str, Any], declared: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A copy of ``values`` with secret fields (at any depth) replaced by a marker."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if is_secret(name, declared):
+            out[name] = REDACTED
+        elif isinstance(value, Mapping):
+            out[name] = redact(value, declared)
+        else:
+            out[name] = value
+    return out

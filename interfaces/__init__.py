@@ -1,0 +1,1 @@
+"""Edges: configuration, composition root, HTTP API, webhooks, pages and the CLI."""

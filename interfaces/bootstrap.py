@@ -1,0 +1,117 @@
+"""The composition root: builds the store, applications, read models and runner from Settings."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from application.history import AuditHistory
+from application.keys import ApiKeys
+from application.store import EventStoreResources
+from interfaces.config import Settings
+from projections.api_keys import ApiKeysProjection
+from projections.db import Database, dialect_of
+from projections.projection import Projection
+from projections.runner import ProjectionRunner
+
+log = logging.getLogger("tidings")
+
+
+@dataclass
+class Container:
+    """Everything one process uses, built once and closed once."""
+
+    settings: Settings
+    store: EventStoreResources
+    db: Database
+    keys: ApiKeys
+    history: AuditHistory
+    runner: ProjectionRunner
+    secret_key: str
+
+    def settle(self, timeout: float = 5.0) -> bool:
+        """Wait until the read models include everything committed so far (read-your-writes)."""
+        ok = self.runner.wait_for(self.store.head(), timeout)
+        if not ok:
+            log.warning("read models lag behind the event store; is a projection runner running?")
+        return ok
+
+    def close(self) -> None:
+        """Stop background work and close the connection pool."""
+        self.runner.stop()
+        self.store.close()
+
+
+def default_projections() -> list[Projection]:
+    """Every read model the service maintains."""
+    return [ApiKeysProjection()]
+
+
+def build(settings: Settings, projections: list[Projection] | None = None) -> Container:
+    """Assemble a container; creates tables, connects lazily, starts nothing."""
+    env = settings.persistence_env()
+    if settings.is_postgres:
+        _ensure_schema(env)
+    store = EventStoreResources(env)
+    if settings.is_postgres:
+        _pin_search_path(store.datastore, env["POSTGRES_SCHEMA"])
+    db = Database(store.datastore, dialect_of(store.datastore))
+    keys = ApiKeys(store)
+    runner = ProjectionRunner(store, keys.mapper, db, projections or default_projections())
+    runner.setup()
+    return Container(
+        settings=settings,
+        store=store,
+        db=db,
+        keys=keys,
+        history=AuditHistory(store),
+        runner=runner,
+        secret_key=resolve_secret_key(settings),
+    )
+
+
+def resolve_secret_key(settings: Settings) -> str:
+    """TIDINGS_SECRET_KEY, else the key stored under the data dir, else a new one stored there."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.data_dir) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: when two processes start at once, the second reads the first's key instead of overwriting it.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+def _ensure_schema(env: dict[str, str]) -> None:
+    schema = env["POSTGRES_SCHEMA"]
+    if schema == "public":
+        return
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+        autocommit=True,
+    ) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+def _pin_search_path(datastore: Any, schema: str) -> None:
+    # Read-model SQL names tables without a schema; pin it on every pooled connection.
+    datastore.pool.kwargs["options"] = f"-c search_path={schema}"

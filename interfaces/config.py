@@ -1,0 +1,150 @@
+"""Settings, read once from ``TIDINGS_*`` environment variables (the README documents each one)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from domain.errors import Invalid
+
+_N = TypeVar("_N", int, float)
+
+
+class ConfigError(Invalid):
+    """A TIDINGS_* variable has a value we cannot use."""
+
+    code = "config_error"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the process needs to know about its environment."""
+
+    data_dir: Path = Path("var")
+    """TIDINGS_DATA_DIR: where the SQLite database and the generated secret key live."""
+    database_url: str = ""
+    """TIDINGS_DATABASE_URL: sqlite:///path.db (default var/tidings.db) or postgresql://user@host:port/db?schema=s."""
+    redis_url: str | None = None
+    """TIDINGS_REDIS_URL: redis://host:port/db; unset means in-process rate limits and caches."""
+    redis_prefix: str = "tidings:"
+    """TIDINGS_REDIS_PREFIX: prefix of every Redis key this instance writes."""
+    secret_key: str | None = field(default=None, repr=False)
+    """TIDINGS_SECRET_KEY: signs links and tokens; generated into data_dir/secret_key when unset."""
+    host: str = "127.0.0.1"
+    """TIDINGS_HOST: address `tidings serve` listens on."""
+    port: int = 8000
+    """TIDINGS_PORT: port `tidings serve` listens on."""
+    projections: str = "inline"
+    """TIDINGS_PROJECTIONS: inline (serve runs them) or off (run `tidings worker` instead)."""
+    log_level: str = "INFO"
+    """TIDINGS_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
+    api_rate_per_second: float = 50.0
+    """TIDINGS_API_RATE_PER_SECOND: sustained requests per second allowed per API key."""
+    api_rate_burst: int = 100
+    """TIDINGS_API_RATE_BURST: requests an API key may make in a burst."""
+    max_body_bytes: int = 1_048_576
+    """TIDINGS_MAX_BODY_BYTES: largest API request body accepted (413 beyond)."""
+
+    @property
+    def database(self) -> str:
+        """The effective database URL."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'tidings.db'}"
+
+    @property
+    def is_postgres(self) -> bool:
+        """Whether the event store and read models live in PostgreSQL."""
+        return self.database.startswith(("postgresql://", "postgres://"))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from the environment (``os.environ`` when not given)."""
+        env = os.environ if environ is None else environ
+        get = env.get
+        projections = get("TIDINGS_PROJECTIONS", "inline")
+        if projections not in ("inline", "off"):
+            raise ConfigError("TIDINGS_PROJECTIONS must be 'inline' or 'off'", value=projections)
+        return cls(
+            data_dir=Path(get("TIDINGS_DATA_DIR", "var")),
+            database_url=get("TIDINGS_DATABASE_URL", ""),
+            redis_url=get("TIDINGS_REDIS_URL") or None,
+            redis_prefix=get("TIDINGS_REDIS_PREFIX", "tidings:"),
+            secret_key=get("TIDINGS_SECRET_KEY") or None,
+            host=get("TIDINGS_HOST", "127.0.0.1"),
+            port=_number(env, "TIDINGS_PORT", 8000, int),
+            projections=projections,
+            log_level=get("TIDINGS_LOG_LEVEL", "INFO").upper(),
+            api_rate_per_second=_number(env, "TIDINGS_API_RATE_PER_SECOND", 50.0, float),
+            api_rate_burst=_number(env, "TIDINGS_API_RATE_BURST", 100, int),
+            max_body_bytes=_number(env, "TIDINGS_MAX_BODY_BYTES", 1_048_576, int),
+        )
+
+    def persistence_env(self) -> dict[str, str]:
+        """The eventsourcing library's environment for this database."""
+        return postgres_env(self.database) if self.is_postgres else sqlite_env(self.database)
+
+
+def _number(env: Mapping[str, str], name: str, default: _N, kind: type[_N]) -> _N:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a {kind.__name__}", value=raw) from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive", value=raw)
+    return value
+
+
+_COMMON = {
+    "MAPPER_TOPIC": "application.mapper:MsgspecMapper",
+}
+
+
+def sqlite_env(url: str) -> dict[str, str]:
+    """Library settings for ``sqlite:///relative.db``, ``sqlite:////absolute.db`` or ``sqlite:///:memory:``."""
+    if not url.startswith("sqlite:///"):
+        raise ConfigError("TIDINGS_DATABASE_URL must start with sqlite:/// or postgresql://", value=url)
+    path = unquote(url.removeprefix("sqlite:///"))
+    if not path:
+        raise ConfigError("the SQLite URL names no file", value=url)
+    if path != ":memory:" and not path.startswith("file:"):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return {**_COMMON, "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path, "SQLITE_LOCK_TIMEOUT": "10"}
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    """Library settings for ``postgresql://user:password@host:port/dbname?schema=name``."""
+    parts = urlsplit(url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    dbname = parts.path.lstrip("/")
+    if not dbname:
+        raise ConfigError("the PostgreSQL URL names no database", value=_without_password(url))
+    return {
+        **_COMMON,
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(dbname),
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or getpass.getuser()),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_SCHEMA": query.get("schema", "public"),
+        "POSTGRES_POOL_SIZE": query.get("pool_size", "5"),
+        "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", "10"),
+        "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", "10"),
+        "POSTGRES_LOCK_TIMEOUT": "10",
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+        "POSTGRES_PRE_PING": "y",
+    }
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url

@@ -1,0 +1,86 @@
+"""One small SQL port over the event store's own connection pool, for SQLite and PostgreSQL alike.
+
+Read models live in the same database as the events and reuse the library's datastore, so a SQLite
+projection write takes the same in-process writer lock as an event append. SQL is written with ``?``
+placeholders; the PostgreSQL side rewrites them to ``%s``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal
+
+Dialect = Literal["sqlite", "postgres"]
+_PLACEHOLDER = re.compile(r"\?")
+
+
+class Tx:
+    """A cursor inside one transaction, returning rows as dicts."""
+
+    def __init__(self, cursor: Any, dialect: Dialect) -> None:
+        # The library wraps sqlite3 cursors; use the raw one for rowcount and Row access.
+        self._cursor = getattr(cursor, "sqlite_cursor", cursor)
+        self.dialect = dialect
+
+    def _sql(self, sql: str) -> str:
+        return _PLACEHOLDER.sub("%s", sql) if self.dialect == "postgres" else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Tx:
+        """Run one statement."""
+        self._cursor.execute(self._sql(sql), tuple(params))
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for many parameter rows."""
+        if rows:
+            self._cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        """All remaining rows."""
+        return [dict(r) for r in self._cursor.fetchall()]
+
+    def fetchone(self) -> dict[str, Any] | None:
+        """The next row, or None."""
+        row = self._cursor.fetchone()
+        return dict(row) if row is not None else None
+
+    @property
+    def rowcount(self) -> int:
+        """Rows touched by the last statement."""
+        return int(self._cursor.rowcount)
+
+
+class Database:
+    """Transactions on the shared datastore, with the dialect the SQL must respect."""
+
+    def __init__(self, datastore: Any, dialect: Dialect) -> None:
+        self._datastore = datastore
+        self.dialect = dialect
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """A read-write transaction, committed when the block exits cleanly."""
+        with self._datastore.transaction(commit=True) as cursor:
+            yield Tx(cursor, self.dialect)
+
+    @contextmanager
+    def reading(self) -> Iterator[Tx]:
+        """A read-only transaction (rolled back at the end)."""
+        with self._datastore.transaction(commit=False) as cursor:
+            yield Tx(cursor, self.dialect)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of one read-only query."""
+        with self.reading() as tx:
+            return tx.execute(sql, params).fetchall()
+
+    def ping(self) -> None:
+        """Raise unless the database answers."""
+        self.query("SELECT 1 AS ok")
+
+
+def dialect_of(datastore: Any) -> Dialect:
+    """Which SQL dialect a library datastore speaks."""
+    return "postgres" if type(datastore).__name__.startswith("Postgres") else "sqlite"

@@ -1,0 +1,36 @@
+"""What a projection is: a named read model with its tables, the events it reads and how it applies them."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from projections.db import Tx
+
+
+class Projection(ABC):
+    """A read model: ``apply`` writes rows for a batch of events inside the runner's transaction.
+
+    The runner commits the rows and the new position together, so every event is applied exactly
+    once. ``apply`` must be deterministic (a rebuild replays the same events into empty tables)
+    and must not cause side effects outside its own tables.
+    """
+
+    name: ClassVar[str]
+    # Bump when the tables or their meaning change: the runner then rebuilds from zero.
+    version: ClassVar[int] = 1
+    # Event classes this projection reads; the store filters the rest out in SQL.
+    topics: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def create_statements(self, dialect: str) -> Sequence[str]:
+        """DDL creating this projection's tables (idempotent: IF NOT EXISTS)."""
+
+    @abstractmethod
+    def tables(self) -> Sequence[str]:
+        """Names of this projection's tables, all prefixed by ``name``."""
+
+    @abstractmethod
+    def apply(self, tx: Tx, events: Sequence[Any]) -> None:
+        """Write the effect of ``events`` (in log order) into the tables."""

@@ -1,0 +1,222 @@
+"""Follows the event log and keeps every projection's tables and position in step.
+
+Each batch is one transaction: compare-and-set the projection's position, then apply the events.
+So a crash never half-applies a batch, and two runners (serve + worker, or two workers) never apply
+the same events twice: the loser's position update matches no row and its transaction rolls back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from application.store import EventStoreResources
+from projections.db import Database, Tx
+from projections.projection import Projection
+
+log = logging.getLogger("tidings.projections")
+
+POSITIONS_TABLE = "projection_positions"
+Progress = Callable[[int, int], None]
+
+
+class PositionMoved(Exception):
+    """Another runner advanced this projection first; this batch was rolled back."""
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    """Where a projection stands relative to the head of the log."""
+
+    name: str
+    version: int
+    position: int
+    head: int
+    updated_at: str | None
+
+    @property
+    def lag(self) -> int:
+        """Notification ids between the position and the head (PostgreSQL ids may have gaps)."""
+        return max(0, self.head - self.position)
+
+
+class ProjectionRunner:
+    """Creates, catches up, rebuilds and reports on a set of projections."""
+
+    def __init__(
+        self,
+        store: EventStoreResources,
+        mapper: Any,
+        db: Database,
+        projections: Sequence[Projection],
+        batch_size: int = 500,
+    ) -> None:
+        names = [p.name for p in projections]
+        if len(set(names)) != len(names):
+            raise ValueError(f"projection names must be unique: {names}")
+        self.store = store
+        self.mapper = mapper
+        self.db = db
+        self.projections = {p.name: p for p in projections}
+        self.batch_size = batch_size
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- setup and status -------------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Create the tables; rebuild any projection whose version changed."""
+        with self.db.transaction() as tx:
+            tx.execute(
+                f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} (name TEXT PRIMARY KEY, "
+                "version INTEGER NOT NULL, position BIGINT NOT NULL, updated_at TEXT)"
+            )
+            for p in self.projections.values():
+                for statement in p.create_statements(self.db.dialect):
+                    tx.execute(statement)
+                tx.execute(
+                    f"INSERT INTO {POSITIONS_TABLE} (name, version, position) VALUES (?, ?, 0) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    (p.name, p.version),
+                )
+        for st in self.status():
+            if st.version != self.projections[st.name].version:
+                log.info("projection version changed, rebuilding", extra={"projection": st.name})
+                self.reset(st.name)
+
+    def status(self) -> list[ProjectionStatus]:
+        """Every projection's version, position and lag."""
+        head = self.store.head()
+        rows = self.db.query(f"SELECT name, version, position, updated_at FROM {POSITIONS_TABLE} ORDER BY name")
+        return [
+            ProjectionStatus(r["name"], r["version"], r["position"], head, r["updated_at"])
+            for r in rows
+            if r["name"] in self.projections
+        ]
+
+    def position(self, name: str) -> int:
+        """The last log position the projection has applied."""
+        rows = self.db.query(f"SELECT position FROM {POSITIONS_TABLE} WHERE name = ?", (name,))
+        return int(rows[0]["position"]) if rows else 0
+
+    # -- processing --------------------------------------------------------------------------
+
+    def step(self, name: str) -> int:
+        """Apply one batch; returns how many events it applied (0 when caught up)."""
+        projection = self.projections[name]
+        head = self.store.head()
+        start = self.position(name)
+        if start >= head:
+            return 0
+        notifications = self.store.recorder.select_notifications(
+            start=start, limit=self.batch_size, stop=head, topics=projection.topics, inclusive_of_start=False
+        )
+        # A short batch means every matching event up to head was read: jump to head.
+        end = notifications[-1].id if len(notifications) == self.batch_size else head
+        events = [self.mapper.to_domain_event(n) for n in notifications]
+        with self.db.transaction() as tx:
+            self._advance(tx, name, start, end)
+            projection.apply(tx, events)
+        return max(len(events), 1)
+
+    def catch_up(self, name: str, progress: Progress | None = None) -> int:
+        """Apply batches until the projection reaches the head; returns events applied."""
+        done = 0
+        while applied := self.step(name):
+            done += applied
+            if progress:
+                progress(self.position(name), self.store.head())
+        return done
+
+    def catch_up_all(self) -> int:
+        """Catch every projection up; returns events applied."""
+        total = 0
+        for name in self.projections:
+            try:
+                total += self.catch_up(name)
+            except PositionMoved:
+                log.info("another runner advanced the projection", extra={"projection": name})
+        return total
+
+    def reset(self, name: str) -> None:
+        """Drop the projection's tables and position, and recreate them empty."""
+        projection = self.projections[name]
+        with self.db.transaction() as tx:
+            for table in projection.tables():
+                tx.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in projection.create_statements(self.db.dialect):
+                tx.execute(statement)
+            tx.execute(
+                f"UPDATE {POSITIONS_TABLE} SET position = 0, version = ?, updated_at = ? WHERE name = ?",
+                (projection.version, _now(), name),
+            )
+
+    def rebuild(self, name: str, progress: Progress | None = None) -> int:
+        """Rebuild from zero: drop, recreate, replay the whole log."""
+        if name not in self.projections:
+            from domain.errors import NotFound
+
+            raise NotFound(f"no projection named {name!r}", known=sorted(self.projections))
+        self.reset(name)
+        return self.catch_up(name, progress)
+
+    def wait_for(self, position: int, timeout: float = 5.0) -> bool:
+        """Block until every projection has applied ``position`` (read-your-writes for commands)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._wake.set()
+            if all(st.position >= position for st in self.status()):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+
+    def _advance(self, tx: Tx, name: str, start: int, end: int) -> None:
+        tx.execute(
+            f"UPDATE {POSITIONS_TABLE} SET position = ?, updated_at = ? WHERE name = ? AND position = ?",
+            (end, _now(), name, start),
+        )
+        if tx.rowcount != 1:
+            raise PositionMoved(name)
+
+    # -- background loop (embedded default and `tidings worker`) -------------------------------
+
+    def notify(self, _notification_id: int = 0) -> None:
+        """Wake the loop now (called after each local save)."""
+        self._wake.set()
+
+    def run(self, interval: float = 0.2) -> None:
+        """Follow the log until ``stop()``; errors are logged and retried with backoff."""
+        delay = interval
+        while not self._stop.is_set():
+            try:
+                self.catch_up_all()
+                delay = interval
+            except Exception:
+                log.exception("projection runner failed; retrying")
+                delay = min(delay * 2, 10.0)
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def start(self, interval: float = 0.2) -> None:
+        """Run the loop in a daemon thread."""
+        self.store.on_saved(self.notify)
+        self._thread = threading.Thread(target=self.run, args=(interval,), name="projections", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the loop and wait for the current batch to finish."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
