@@ -1,0 +1,1 @@
+"""Benchmarks of the event store, projection replay and mapper (see bench/README.md)."""

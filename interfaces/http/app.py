@@ -1,0 +1,73 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
+
+from interfaces.bootstrap import Container
+from interfaces.http.auth import ApiKeyAuthMiddleware
+from interfaces.http.deps import DEPENDENCIES
+from interfaces.http.errors import exception_handlers
+from interfaces.http.history import HistoryController
+from interfaces.http.keys import KeysController
+from interfaces.http.metrics import Metrics
+from interfaces.http.middleware import RequestContextMiddleware, require_json
+from interfaces.http.ops import ProjectionsController, healthz, metrics, readyz
+from interfaces.rate_limits import MemoryRateLimiter, RedisRateLimiter
+
+API_VERSION = "0.1.0"
+
+
+def create_app(container: Container, *, run_projections: bool = False) -> Litestar:
+    """The HTTP app over an assembled container; optionally runs the projections in-process."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # Clients bound to the running loop are created here, never at import.
+        settings = container.settings
+        app.state.redis = None
+        app.state.limiter = MemoryRateLimiter()
+        if settings.redis_url:
+            import redis.asyncio as aioredis
+
+            app.state.redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+            app.state.limiter = RedisRateLimiter(app.state.redis, settings.redis_prefix)
+        if run_projections:
+            container.runner.start()
+        try:
+            yield
+        finally:
+            if run_projections:
+                container.runner.stop()
+            if app.state.redis is not None:
+                await app.state.redis.aclose()
+
+    api = Router(
+        path="/api/v1",
+        route_handlers=[KeysController, HistoryController, ProjectionsController],
+        middleware=[ApiKeyAuthMiddleware()],
+        before_request=require_json,
+        dependencies=DEPENDENCIES,
+    )
+    return Litestar(
+        route_handlers=[api, healthz, readyz, metrics],
+        lifespan=[lifespan],
+        middleware=[RequestContextMiddleware()],
+        exception_handlers=exception_handlers(),
+        request_max_body_size=container.settings.max_body_bytes,
+        state=State({"container": container, "metrics": Metrics(container.runner.status)}),
+        openapi_config=OpenAPIConfig(
+            title="Tidings API",
+            version=API_VERSION,
+            description="Self-hosted email marketing. Authenticate with `Authorization: Bearer <API key>`.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(), RedocRenderPlugin(), JsonRenderPlugin()],
+        ),
+        logging_config=None,
+    )

@@ -1,0 +1,1 @@
+"""msgspec request and response shapes, one module per resource."""
