@@ -96,11 +96,17 @@ def _restore_env(name: str, value: str | None) -> None:
         os.environ[name] = value
 
 
-def connect_raw(target: Target) -> Any:
-    """A plain driver connection to the same database, in autocommit mode."""
+@contextmanager
+def connect_raw(target: Target) -> Iterator[Any]:
+    """A plain driver connection to the same database, in autocommit mode, closed afterwards."""
     if target.sqlite_path is not None:
-        return sqlite3.connect(target.sqlite_path, isolation_level=None)
-    return psycopg.connect(PG_DSN, autocommit=True)
+        conn: Any = sqlite3.connect(target.sqlite_path, isolation_level=None)
+    else:
+        conn = psycopg.connect(PG_DSN, autocommit=True)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def new_keys(count: int, start: int = 0) -> list[ApiKey]:

@@ -1,0 +1,26 @@
+"""The `tidings` console script."""
+
+from __future__ import annotations
+
+import click
+
+from interfaces.cli.history import history
+from interfaces.cli.keys import keys
+from interfaces.cli.projections import projections
+from interfaces.cli.serve import serve, worker
+
+
+@click.group()
+@click.version_option(package_name="tidings")
+def cli() -> None:
+    """Tidings: self-hosted, event-sourced email marketing."""
+
+
+cli.add_command(serve)
+cli.add_command(worker)
+cli.add_command(keys)
+cli.add_command(projections)
+cli.add_command(history)
+
+if __name__ == "__main__":
+    cli()
