@@ -45,7 +45,7 @@ class TidingsApplication(Application[UUID]):
     def load(self, aggregate_id: UUID, kind: type, version: int | None = None) -> Any:
         """The aggregate of type ``kind`` with this id, or ``NotFound``."""
         try:
-            aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate: Any = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFound(f"{kind.__name__} {aggregate_id} not found") from None
         if not isinstance(aggregate, kind):

@@ -64,7 +64,7 @@ class AuditHistory(TidingsApplication):
                 created_at=events[0].timestamp.isoformat(),
             )
         version = before[-1].originator_version
-        aggregate = self.repository.get(aggregate_id, version=version)
+        aggregate: Any = self.repository.get(aggregate_id, version=version)
         state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
         return StateAt(
             aggregate_id=aggregate_id,

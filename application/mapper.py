@@ -8,6 +8,7 @@ JSON path because their state is an untyped dict.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from typing import Any
 from uuid import UUID
 
@@ -25,8 +26,6 @@ def _types_of(cls: type) -> dict[str, Any]:
     # Resolved once per class: get_type_hints is slow and the answer never changes.
     types = _field_types.get(cls)
     if types is None:
-        import typing
-
         hints = typing.get_type_hints(cls)
         types = {f.name: hints.get(f.name, Any) for f in dataclasses.fields(cls)}
         _field_types[cls] = types

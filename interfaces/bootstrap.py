@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
+from psycopg import sql
+
 from application.history import AuditHistory
 from application.keys import ApiKeys
 from application.store import EventStoreResources
@@ -97,9 +100,6 @@ def _ensure_schema(env: dict[str, str]) -> None:
     schema = env["POSTGRES_SCHEMA"]
     if schema == "public":
         return
-    import psycopg
-    from psycopg import sql
-
     with psycopg.connect(
         dbname=env["POSTGRES_DBNAME"],
         host=env["POSTGRES_HOST"],

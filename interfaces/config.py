@@ -6,8 +6,8 @@ import getpass
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from domain.errors import Invalid

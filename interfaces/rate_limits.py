@@ -51,7 +51,7 @@ class MemoryRateLimiter:
 
 
 # One round trip, atomic, using the server's clock so that every process agrees on time.
-_TOKEN_BUCKET = """
+_BUCKET_SCRIPT = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local t = redis.call('TIME')
@@ -80,7 +80,7 @@ class RedisRateLimiter:
     def __init__(self, client: Any, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
-        self._script = client.register_script(_TOKEN_BUCKET)
+        self._script = client.register_script(_BUCKET_SCRIPT)
 
     async def hit(self, key: str, rate: float, burst: int) -> Decision:
         """Spend a token if there is one."""

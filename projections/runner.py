@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from application.store import EventStoreResources
+from domain.errors import NotFound
 from projections.db import Database, Tx
 from projections.projection import Projection
 
@@ -160,8 +161,6 @@ class ProjectionRunner:
     def rebuild(self, name: str, progress: Progress | None = None) -> int:
         """Rebuild from zero: drop, recreate, replay the whole log."""
         if name not in self.projections:
-            from domain.errors import NotFound
-
             raise NotFound(f"no projection named {name!r}", known=sorted(self.projections))
         self.reset(name)
         return self.catch_up(name, progress)

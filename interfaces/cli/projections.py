@@ -38,8 +38,12 @@ def rebuild(name: str) -> None:
         head = c.store.head()
         started = time.perf_counter()
         with Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=console, transient=False,
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
         ) as bar:
             task = bar.add_task(f"rebuilding {name}", total=max(head, 1))
             count = c.runner.rebuild(name, progress=lambda pos, top: bar.update(task, completed=pos, total=max(top, 1)))

@@ -7,9 +7,11 @@ import sys
 from types import FrameType
 
 import click
+import uvicorn
 
 from interfaces.bootstrap import build
 from interfaces.config import Settings
+from interfaces.http.app import create_app
 from interfaces.logs import configure_logging
 
 
@@ -18,10 +20,6 @@ from interfaces.logs import configure_logging
 @click.option("--port", type=int, default=None, help="Listen port (default TIDINGS_PORT).")
 def serve(host: str | None, port: int | None) -> None:
     """Run the HTTP service."""
-    import uvicorn
-
-    from interfaces.http.app import create_app
-
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     container = build(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import redis.asyncio as aioredis
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
@@ -34,8 +35,6 @@ def create_app(container: Container, *, run_projections: bool = False) -> Litest
         app.state.redis = None
         app.state.limiter = MemoryRateLimiter()
         if settings.redis_url:
-            import redis.asyncio as aioredis
-
             app.state.redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
             app.state.limiter = RedisRateLimiter(app.state.redis, settings.redis_prefix)
         if run_projections:

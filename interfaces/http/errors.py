@@ -9,6 +9,8 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from domain import errors
 from interfaces.http.schemas.errors import ErrorBody, ErrorDetail
@@ -86,7 +88,8 @@ def on_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Err
 def on_storage_down(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
     """The database or Redis is unreachable: 503, so clients (and ESPs) retry later."""
     log.error("storage unavailable", extra={"error": type(exc).__name__, "path": request.url.path})
-    return error_response(503, "unavailable", "storage is temporarily unavailable; retry later", headers={"Retry-After": "5"})
+    message = "storage is temporarily unavailable; retry later"
+    return error_response(503, "unavailable", message, headers={"Retry-After": "5"})
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
@@ -101,9 +104,6 @@ def _first_line(detail: str) -> str:
 
 def exception_handlers() -> dict[Any, Any]:
     """The handler table for the Litestar app."""
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
     return {
         errors.DomainError: on_domain_error,
         ValidationException: on_validation_error,

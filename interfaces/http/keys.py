@@ -41,7 +41,9 @@ class KeysController(Controller):
     guards = [ADMIN_ONLY]
 
     @post("/", operation_id="createApiKey", sync_to_thread=True, responses=documented(400, 415, 422, *_COMMON_ERRORS))
-    def create(self, data: JSONBody[KeyCreate], keys: NamedDependency[ApiKeys], container: NamedDependency[Container]) -> KeyIssued:
+    def create(
+        self, data: JSONBody[KeyCreate], keys: NamedDependency[ApiKeys], container: NamedDependency[Container]
+    ) -> KeyIssued:
         """Issue a key; the response is the only time its secret is shown."""
         with because(data.reason):
             issued = keys.issue(data.name, data.role)
@@ -61,11 +63,16 @@ class KeysController(Controller):
         return _key(row)
 
     @patch(
-        "/{key_id:uuid}", operation_id="renameApiKey", sync_to_thread=True,
+        "/{key_id:uuid}",
+        operation_id="renameApiKey",
+        sync_to_thread=True,
         responses=documented(400, 404, 409, 415, 422, *_COMMON_ERRORS),
     )
     def rename(
-        self, key_id: FromPath[UUID], data: JSONBody[KeyUpdate], keys: NamedDependency[ApiKeys],
+        self,
+        key_id: FromPath[UUID],
+        data: JSONBody[KeyUpdate],
+        keys: NamedDependency[ApiKeys],
         container: NamedDependency[Container],
     ) -> Key:
         """Rename a key."""
@@ -74,11 +81,17 @@ class KeysController(Controller):
         return _key(_settled(container, key_id))
 
     @post(
-        "/{key_id:uuid}/revoke", operation_id="revokeApiKey", status_code=200, sync_to_thread=True,
+        "/{key_id:uuid}/revoke",
+        operation_id="revokeApiKey",
+        status_code=200,
+        sync_to_thread=True,
         responses=documented(400, 404, 409, 415, *_COMMON_ERRORS),
     )
     def revoke(
-        self, key_id: FromPath[UUID], keys: NamedDependency[ApiKeys], container: NamedDependency[Container],
+        self,
+        key_id: FromPath[UUID],
+        keys: NamedDependency[ApiKeys],
+        container: NamedDependency[Container],
         data: JSONBody[KeyRevoke | None] = None,
     ) -> Key:
         """Revoke a key for good; it stops authenticating at once."""

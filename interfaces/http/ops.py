@@ -56,5 +56,6 @@ class ProjectionsController(Controller):
     def status(self, container: NamedDependency[Container]) -> list[ProjectionState]:
         """Each projection's position and lag behind the log."""
         return [
-            ProjectionState(s.name, s.version, s.position, s.head, s.lag, s.updated_at) for s in container.runner.status()
+            ProjectionState(s.name, s.version, s.position, s.head, s.lag, s.updated_at)
+            for s in container.runner.status()
         ]
