@@ -18,9 +18,12 @@ STORE_NAME = "tidings"
 class EventStoreResources:
     """The infrastructure factory and recorder built once from the persistence environment."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], configure: Callable[[Any], None] | None = None) -> None:
         self.env = dict(env)
         self.factory = InfrastructureFactory.construct(Environment(STORE_NAME, self.env))
+        if configure is not None:
+            # Before the recorder: creating its table opens the pool's first connections.
+            configure(self.factory.datastore)  # type: ignore[attr-defined]
         self.recorder: ApplicationRecorder = self.factory.application_recorder()
         self._listeners: list[Callable[[int], None]] = []
 

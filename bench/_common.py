@@ -155,5 +155,5 @@ def print_machine() -> None:
         pass
     print(
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs, SQLite {sqlite3.sqlite_version}, "
-        f"PostgreSQL {pg}, {platform.platform()}"
+        f"PostgreSQL {pg}, {platform.platform()}; load average {os.getloadavg()[0]:.2f} (other work skews figures)"
     )

@@ -9,7 +9,9 @@ from typing import Any
 REDACTED = "[redacted]"
 
 # Names that are secret wherever they appear, whether or not an aggregate declared them.
-_SECRET_NAME = re.compile(r"(secret|password|passwd|token|api_key|private_key|signing_key|hash)", re.IGNORECASE)
+_SECRET_NAME = re.compile(
+    r"(secret|password|passwd|token|api_?key|private_?key|signing_?key|hash|signature)", re.IGNORECASE
+)
 
 
 def is_secret(name: str, declared: frozenset[str] = frozenset()) -> bool:
@@ -19,12 +21,15 @@ def is_secret(name: str, declared: frozenset[str] = frozenset()) -> bool:
 
 def redact(values: Mapping[str, Any], declared: frozenset[str] = frozenset()) -> dict[str, Any]:
     """A copy of ``values`` with secret fields (at any depth) replaced by a marker."""
-    out: dict[str, Any] = {}
-    for name, value in values.items():
-        if is_secret(name, declared):
-            out[name] = REDACTED
-        elif isinstance(value, Mapping):
-            out[name] = redact(value, declared)
-        else:
-            out[name] = value
-    return out
+    return {
+        name: REDACTED if is_secret(name, declared) else _redact_value(value, declared)
+        for name, value in values.items()
+    }
+
+
+def _redact_value(value: Any, declared: frozenset[str]) -> Any:
+    if isinstance(value, Mapping):
+        return redact(value, declared)
+    if isinstance(value, list | tuple):
+        return type(value)(_redact_value(v, declared) for v in value)
+    return value

@@ -59,9 +59,8 @@ def build(settings: Settings, projections: list[Projection] | None = None) -> Co
     env = settings.persistence_env()
     if settings.is_postgres:
         _ensure_schema(env)
-    store = EventStoreResources(env)
-    if settings.is_postgres:
-        _pin_search_path(store.datastore, env["POSTGRES_SCHEMA"])
+    schema = env.get("POSTGRES_SCHEMA")
+    store = EventStoreResources(env, configure=(lambda ds: _pin_search_path(ds, schema)) if schema else None)
     db = Database(store.datastore, dialect_of(store.datastore))
     keys = ApiKeys(store)
     runner = ProjectionRunner(store, keys.mapper, db, projections or default_projections())

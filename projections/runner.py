@@ -109,12 +109,16 @@ class ProjectionRunner:
     # -- processing --------------------------------------------------------------------------
 
     def step(self, name: str) -> int:
-        """Apply one batch; returns how many events it applied (0 when caught up)."""
+        """Apply one batch; returns how many events it applied."""
+        return self._step(name)[0]
+
+    def _step(self, name: str) -> tuple[int, bool]:
+        # Returns (events applied, whether the position moved): a batch may only skip other topics.
         projection = self.projections[name]
         head = self.store.head()
         start = self.position(name)
         if start >= head:
-            return 0
+            return 0, False
         notifications = self.store.recorder.select_notifications(
             start=start, limit=self.batch_size, stop=head, topics=projection.topics, inclusive_of_start=False
         )
@@ -124,16 +128,18 @@ class ProjectionRunner:
         with self.db.transaction() as tx:
             self._advance(tx, name, start, end)
             projection.apply(tx, events)
-        return max(len(events), 1)
+        return len(events), True
 
     def catch_up(self, name: str, progress: Progress | None = None) -> int:
         """Apply batches until the projection reaches the head; returns events applied."""
         done = 0
-        while applied := self.step(name):
+        while True:
+            applied, moved = self._step(name)
+            if not moved:
+                return done
             done += applied
             if progress:
                 progress(self.position(name), self.store.head())
-        return done
 
     def catch_up_all(self) -> int:
         """Catch every projection up; returns events applied."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 
 from interfaces.bootstrap import Container, build
 from interfaces.config import Settings
@@ -42,8 +43,6 @@ def pg_url() -> Iterator[str]:
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
     """A Redis key prefix of this test's own; its keys are deleted afterwards."""
-    import redis
-
     prefix = f"tidings-test:{uuid.uuid4().hex[:12]}:"
     yield prefix
     client = redis.Redis.from_url(REDIS_URL)
