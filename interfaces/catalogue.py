@@ -75,4 +75,4 @@ def render() -> str:
 
 
 if __name__ == "__main__":
-    print(render(), end="")  # noqa: T201
+    print(render(), end="")
