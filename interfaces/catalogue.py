@@ -25,7 +25,8 @@ def _aggregates() -> list[type[TidingsAggregate]]:
     pending = list(TidingsAggregate.__subclasses__())
     while pending:
         cls = pending.pop()
-        found.append(cls)
+        if cls.__module__.startswith("domain."):  # tests define aggregates of their own
+            found.append(cls)
         pending.extend(cls.__subclasses__())
     return sorted(found, key=lambda c: c.__qualname__)
 

@@ -109,7 +109,9 @@ _COMMON = {
 def sqlite_env(url: str) -> dict[str, str]:
     """Library settings for ``sqlite:///relative.db``, ``sqlite:////absolute.db`` or ``sqlite:///:memory:``."""
     if not url.startswith("sqlite:///"):
-        raise ConfigError("TIDINGS_DATABASE_URL must start with sqlite:/// or postgresql://", value=url)
+        raise ConfigError(
+            "TIDINGS_DATABASE_URL must start with sqlite:/// or postgresql://", value=_without_password(url)
+        )
     path = unquote(url.removeprefix("sqlite:///"))
     if not path:
         raise ConfigError("the SQLite URL names no file", value=url)
@@ -122,6 +124,10 @@ def postgres_env(url: str) -> dict[str, str]:
     """Library settings for ``postgresql://user:password@host:port/dbname?schema=name``."""
     parts = urlsplit(url)
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        raise ConfigError("the PostgreSQL URL has an invalid port", value=_without_password(url)) from None
     dbname = parts.path.lstrip("/")
     if not dbname:
         raise ConfigError("the PostgreSQL URL names no database", value=_without_password(url))
@@ -130,7 +136,7 @@ def postgres_env(url: str) -> dict[str, str]:
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": unquote(dbname),
         "POSTGRES_HOST": parts.hostname or "127.0.0.1",
-        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_PORT": str(port),
         "POSTGRES_USER": unquote(parts.username or getpass.getuser()),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_SCHEMA": query.get("schema", "public"),

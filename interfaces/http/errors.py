@@ -80,6 +80,9 @@ def on_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Err
     status = exc.status_code
     details = exc.extra if isinstance(exc.extra, dict) else {}
     headers = dict(exc.headers or {})
+    if status == 400 and "fields" not in details:
+        # Malformed JSON: no field to blame, but clients read every 400's problems from details.fields.
+        details = {**details, "fields": [{"key": "body", "source": "body", "message": _first_line(exc.detail)}]}
     if status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="tidings"')
     return error_response(status, STATUS_CODES.get(status, "error"), _first_line(exc.detail), details, headers)

@@ -24,7 +24,10 @@ class HistoryController(Controller):
     guards = [ANY_ROLE]
 
     @get(
-        "/{aggregate_id:uuid}", operation_id="getHistory", sync_to_thread=True, responses=documented(401, 403, 404, 429)
+        "/{aggregate_id:uuid}",
+        operation_id="getHistory",
+        sync_to_thread=True,
+        responses=documented(400, 401, 403, 404, 429),
     )
     def events(self, aggregate_id: FromPath[UUID], history: NamedDependency[AuditHistory]) -> History:
         """Every event recorded for the aggregate, oldest first, secrets redacted."""

@@ -54,7 +54,9 @@ class KeysController(Controller):
         """List keys (active ones unless include_revoked)."""
         return [_key(r) for r in list_keys(container.db, include_revoked)]
 
-    @get("/{key_id:uuid}", operation_id="getApiKey", sync_to_thread=True, responses=documented(404, *_COMMON_ERRORS))
+    @get(
+        "/{key_id:uuid}", operation_id="getApiKey", sync_to_thread=True, responses=documented(400, 404, *_COMMON_ERRORS)
+    )
     def read(self, key_id: FromPath[UUID], container: NamedDependency[Container]) -> Key:
         """One key."""
         row = get_key(container.db, key_id)

@@ -8,6 +8,7 @@ import time
 import uuid
 from typing import Any
 
+from litestar import Request
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware
@@ -38,17 +39,26 @@ class RequestContextMiddleware(ASGIMiddleware):
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        responded = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responded = message["status"], True
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
             with caused_by("anonymous", request_id):
                 await next_app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Raised by inner middleware (auth, rate limit): Litestar's outermost handler would answer after
+            # this middleware has gone, without x-request-id and counted as a 500. Answer here instead.
+            handler = _handler_for(scope["app"], exc)
+            if handler is None or responded:
+                raise
+            request: Request[Any, Any, Any] = Request(scope, receive)
+            await handler(request, exc).to_asgi_response(None, request)(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched"
@@ -60,6 +70,13 @@ class RequestContextMiddleware(ASGIMiddleware):
                 extra={"method": scope["method"], "route": route, "status": status, "ms": round(elapsed * 1000, 2)},
             )
             request_id_var.reset(token)
+
+
+def _handler_for(app: Any, exc: Exception) -> Any:
+    for cls in type(exc).__mro__:
+        if cls in app.exception_handlers:
+            return app.exception_handlers[cls]
+    return None
 
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

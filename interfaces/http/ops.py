@@ -13,6 +13,9 @@ from interfaces.http.auth import ANY_ROLE
 from interfaces.http.errors import documented
 from interfaces.http.schemas.ops import Health, ProjectionState
 
+# Litestar appends "; charset=utf-8" to text/* media types; a second charset makes the header invalid.
+_METRICS_MEDIA_TYPE = CONTENT_TYPE_LATEST.removesuffix("; charset=utf-8")
+
 
 @get("/healthz", operation_id="healthz", tags=["operations"], sync_to_thread=False)
 def healthz() -> Health:
@@ -39,7 +42,7 @@ async def readyz(state: State) -> Response[Health]:
     return Response(Health("ok" if ready else "unavailable", checks), status_code=200 if ready else 503)
 
 
-@get("/metrics", operation_id="metrics", tags=["operations"], sync_to_thread=True, media_type=CONTENT_TYPE_LATEST)
+@get("/metrics", operation_id="metrics", tags=["operations"], sync_to_thread=True, media_type=_METRICS_MEDIA_TYPE)
 def metrics(state: State) -> bytes:
     """Prometheus text exposition."""
     return generate_latest(state.metrics.registry)

@@ -58,11 +58,6 @@ def test_every_api_operation_documents_401_and_another_client_error(spec: dict[s
     assert undocumented == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="getApiKey and getHistory do not list 400, so Litestar documents its default ValidationException body "
-    "({status_code, detail, extra}) for it instead of ErrorBody",
-)
 def test_documented_errors_use_the_error_body(spec: dict[str, Any]) -> None:
     error_schemas = {
         str(op["responses"][status]["content"]["application/json"]["schema"].get("$ref", ""))

@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-import redis
+import redis.asyncio
 from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
