@@ -77,23 +77,11 @@ def open_target(backend: str) -> Iterator[Target]:
 @contextmanager
 def _pg_schema() -> Iterator[tuple[str, str]]:
     schema = f"bench_{uuid.uuid4().hex[:10]}"
-    # bootstrap pins search_path only after the pool has opened its first connections, so the read
-    # models would land in `public` (see README); PGOPTIONS keeps every connection in our schema.
-    saved = os.environ.get("PGOPTIONS")
-    os.environ["PGOPTIONS"] = f"-c search_path={schema}"
     try:
         yield schema, f"{PG_URL}?schema={schema}"
     finally:
-        _restore_env("PGOPTIONS", saved)
         with psycopg.connect(PG_DSN, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
-def _restore_env(name: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value
 
 
 @contextmanager
