@@ -1,0 +1,1 @@
+"""ESP webhook intake: one provider module per ESP, one route, one registry."""
