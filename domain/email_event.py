@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -55,15 +55,23 @@ class NormalizedEvent:
     user_agent: str | None = None
     ip: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
-    # The ESP's item as received, used for the canonical hash when it carries no event id.
+    # The ESP's item as received, used for the canonical hash when it carries no event id; not stored.
     raw: Any = field(default=None, compare=False, repr=False)
+    # The dedup key, fixed when the event is recorded (see ``keyed``).
+    key: str = ""
 
     def dedup_key(self) -> str:
         """``event id + recipient`` when the ESP gives an id, else a hash of the item's canonical JSON."""
+        if self.key:
+            return self.key
         if self.provider_event_id:
             return f"id:{self.provider_event_id}:{self.recipient}"
         canonical = json.dumps(self.raw, sort_keys=True, separators=(",", ":"), default=str)
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+    def keyed(self) -> NormalizedEvent:
+        """This event as it is recorded: dedup key fixed, raw item dropped."""
+        return replace(self, key=self.dedup_key(), raw=None)
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,16 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from application.esp_connections import EspConnections
 from application.history import AuditHistory
+from application.intake import Intake
 from application.keys import ApiKeys
 from application.store import EventStoreResources
 from interfaces.config import Settings
 from projections.api_keys import ApiKeysProjection
 from projections.db import Database, dialect_of
+from projections.email_events import EmailEventsProjection
+from projections.esp_connections import EspConnectionsProjection
 from projections.projection import Projection
 from projections.runner import ProjectionRunner
 
@@ -33,6 +37,8 @@ class Container:
     db: Database
     keys: ApiKeys
     history: AuditHistory
+    connections: EspConnections
+    intake: Intake
     runner: ProjectionRunner
     secret_key: str
 
@@ -51,7 +57,7 @@ class Container:
 
 def default_projections() -> list[Projection]:
     """Every read model the service maintains."""
-    return [ApiKeysProjection()]
+    return [ApiKeysProjection(), EspConnectionsProjection(), EmailEventsProjection()]
 
 
 def build(settings: Settings, projections: list[Projection] | None = None) -> Container:
@@ -71,6 +77,8 @@ def build(settings: Settings, projections: list[Projection] | None = None) -> Co
         db=db,
         keys=keys,
         history=AuditHistory(store),
+        connections=EspConnections(store),
+        intake=Intake(store),
         runner=runner,
         secret_key=resolve_secret_key(settings),
     )

@@ -21,15 +21,15 @@ TIDINGS = str(Path(sys.executable).parent / "tidings")
 
 def test_worker_catches_up_projections_written_by_another_process(settings: Settings, container: Container) -> None:
     issued = [container.keys.issue(f"k{i}", "editor") for i in range(5)]
-    assert container.runner.status()[0].lag > 0
+    assert max(s.lag for s in container.runner.status()) > 0
     env = {**os.environ, "TIDINGS_DATA_DIR": str(settings.data_dir), "TIDINGS_DATABASE_URL": settings.database_url}
     worker = subprocess.Popen([TIDINGS, "worker", "--interval", "0.05"], env=env, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 30
-        while container.runner.status()[0].lag and time.monotonic() < deadline:
+        while max(s.lag for s in container.runner.status()) and time.monotonic() < deadline:
             assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
             time.sleep(0.05)
-        assert container.runner.status()[0].lag == 0
+        assert max(s.lag for s in container.runner.status()) == 0
         assert {k.id for k in list_keys(container.db)} == {i.key.id for i in issued}
     finally:
         worker.send_signal(signal.SIGTERM)

@@ -222,7 +222,7 @@ def test_rebuilding_an_unknown_projection_raises_not_found(container: Container)
     with pytest.raises(NotFound) as raised:
         container.runner.rebuild("no_such_view")
 
-    assert raised.value.details["known"] == [KEYS]
+    assert KEYS in raised.value.details["known"]
 
 
 def test_bumping_a_projection_version_makes_setup_rebuild_it(
@@ -249,9 +249,9 @@ def test_status_reports_the_lag_before_catch_up(container: Container) -> None:
     some_history(container)
     head = container.store.head()
 
-    [before] = container.runner.status()
+    [before] = [s for s in container.runner.status() if s.name == KEYS]
     container.runner.catch_up(KEYS)
-    [after] = container.runner.status()
+    [after] = [s for s in container.runner.status() if s.name == KEYS]
 
     assert (before.name, before.version, before.position, before.head, before.lag) == (KEYS, 1, 0, head, head)
     assert (after.position, after.lag) == (head, 0)
