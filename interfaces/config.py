@@ -49,6 +49,10 @@ class Settings:
     """TIDINGS_API_RATE_BURST: requests an API key may make in a burst."""
     max_body_bytes: int = 1_048_576
     """TIDINGS_MAX_BODY_BYTES: largest API request body accepted (413 beyond)."""
+    webhook_rate_per_second: float = 200.0
+    """TIDINGS_WEBHOOK_RATE_PER_SECOND: webhook requests per second per ESP connection, unless it sets its own."""
+    webhook_max_body_bytes: int = 5_242_880
+    """TIDINGS_WEBHOOK_MAX_BODY_BYTES: largest webhook body, unless the connection sets its own (413 beyond)."""
 
     @property
     def database(self) -> str:
@@ -81,6 +85,8 @@ class Settings:
             api_rate_per_second=_number(env, "TIDINGS_API_RATE_PER_SECOND", 50.0, float),
             api_rate_burst=_number(env, "TIDINGS_API_RATE_BURST", 100, int),
             max_body_bytes=_number(env, "TIDINGS_MAX_BODY_BYTES", 1_048_576, int),
+            webhook_rate_per_second=_number(env, "TIDINGS_WEBHOOK_RATE_PER_SECOND", 200.0, float),
+            webhook_max_body_bytes=_number(env, "TIDINGS_WEBHOOK_MAX_BODY_BYTES", 5_242_880, int),
         )
 
     def persistence_env(self) -> dict[str, str]:

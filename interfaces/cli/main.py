@@ -8,6 +8,7 @@ from interfaces.cli.history import history
 from interfaces.cli.keys import keys
 from interfaces.cli.projections import projections
 from interfaces.cli.serve import serve, worker
+from interfaces.cli.webhooks import webhooks
 
 
 @click.group()
@@ -21,6 +22,7 @@ cli.add_command(worker)
 cli.add_command(keys)
 cli.add_command(projections)
 cli.add_command(history)
+cli.add_command(webhooks)
 
 if __name__ == "__main__":
     cli()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
@@ -14,19 +14,35 @@ from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, Swagge
 from interfaces.bootstrap import Container
 from interfaces.http.auth import ApiKeyAuthMiddleware
 from interfaces.http.deps import DEPENDENCIES
+from interfaces.http.email_events import EmailEventsController, QuarantineController
 from interfaces.http.errors import exception_handlers
+from interfaces.http.esp_connections import EspConnectionsController
 from interfaces.http.history import HistoryController
 from interfaces.http.keys import KeysController
 from interfaces.http.metrics import Metrics
 from interfaces.http.middleware import RequestContextMiddleware, require_json
 from interfaces.http.ops import ProjectionsController, healthz, metrics, readyz
 from interfaces.rate_limits import MemoryRateLimiter, RedisRateLimiter
+from interfaces.webhooks.batcher import DeliveryBatcher
+from interfaces.webhooks.certificates import CertificateFetcher
+from interfaces.webhooks.certificates import confirm_subscription as confirm_sns_subscription
+from interfaces.webhooks.replay import MemoryReplayGuard, RedisReplayGuard
+from interfaces.webhooks.route import receive_webhook
 
 API_VERSION = "0.1.0"
 
 
-def create_app(container: Container, *, run_projections: bool = False) -> Litestar:
-    """The HTTP app over an assembled container; optionally runs the projections in-process."""
+def create_app(
+    container: Container,
+    *,
+    run_projections: bool = False,
+    confirm_subscription: Callable[[str], None] = confirm_sns_subscription,
+    fetch_certificate: Callable[[str], bytes] | None = None,
+) -> Litestar:
+    """The HTTP app over an assembled container; optionally runs the projections in-process.
+
+    ``confirm_subscription`` and ``fetch_certificate`` reach Amazon SNS; tests pass local stand-ins.
+    """
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -34,14 +50,19 @@ def create_app(container: Container, *, run_projections: bool = False) -> Litest
         settings = container.settings
         app.state.redis = None
         app.state.limiter = MemoryRateLimiter()
+        app.state.replay = MemoryReplayGuard()
         if settings.redis_url:
             app.state.redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
             app.state.limiter = RedisRateLimiter(app.state.redis, settings.redis_prefix)
+            app.state.replay = RedisReplayGuard(app.state.redis, settings.redis_prefix)
+        app.state.batcher = DeliveryBatcher(container.intake)
+        app.state.batcher.start()
         if run_projections:
             container.runner.start()
         try:
             yield
         finally:
+            await app.state.batcher.stop()
             if run_projections:
                 container.runner.stop()
             if app.state.redis is not None:
@@ -49,18 +70,32 @@ def create_app(container: Container, *, run_projections: bool = False) -> Litest
 
     api = Router(
         path="/api/v1",
-        route_handlers=[KeysController, HistoryController, ProjectionsController],
+        route_handlers=[
+            KeysController,
+            HistoryController,
+            ProjectionsController,
+            EspConnectionsController,
+            EmailEventsController,
+            QuarantineController,
+        ],
         middleware=[ApiKeyAuthMiddleware()],
         before_request=require_json,
         dependencies=DEPENDENCIES,
     )
     return Litestar(
-        route_handlers=[api, healthz, readyz, metrics],
+        route_handlers=[api, healthz, readyz, metrics, receive_webhook],
         lifespan=[lifespan],
         middleware=[RequestContextMiddleware()],
         exception_handlers=exception_handlers(),
         request_max_body_size=container.settings.max_body_bytes,
-        state=State({"container": container, "metrics": Metrics(container.runner.status)}),
+        state=State(
+            {
+                "container": container,
+                "metrics": Metrics(container.runner.status),
+                "confirm_subscription": confirm_subscription,
+                "certificates": fetch_certificate or CertificateFetcher(),
+            }
+        ),
         openapi_config=OpenAPIConfig(
             title="Tidings API",
             version=API_VERSION,

@@ -14,6 +14,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from domain import errors
 from interfaces.http.schemas.errors import ErrorBody, ErrorDetail
+from interfaces.webhooks.provider import WebhookRejected
 
 log = logging.getLogger("tidings.http")
 
@@ -88,6 +89,11 @@ def on_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Err
     return error_response(status, STATUS_CODES.get(status, "error"), _first_line(exc.detail), details, headers)
 
 
+def on_webhook_rejected(_: Request[Any, Any, Any], exc: WebhookRejected) -> Response[ErrorBody]:
+    """401 for failed verification, 400 for an unusable body, with the adapter's specific message."""
+    return error_response(exc.status, STATUS_CODES.get(exc.status, "error"), exc.message)
+
+
 def on_storage_down(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
     """The database or Redis is unreachable: 503, so clients (and ESPs) retry later."""
     log.error("storage unavailable", extra={"error": type(exc).__name__, "path": request.url.path})
@@ -110,6 +116,7 @@ def exception_handlers() -> dict[Any, Any]:
     return {
         errors.DomainError: on_domain_error,
         ValidationException: on_validation_error,
+        WebhookRejected: on_webhook_rejected,
         HTTPException: on_http_error,
         OperationalError: on_storage_down,
         InterfaceError: on_storage_down,

@@ -71,7 +71,7 @@ def utc_from_iso(value: str) -> datetime:
     if "." in text:
         head, _, tail = text.partition(".")
         digits = "".join(c for c in tail if c.isdigit())
-        text = f"{head}.{digits[:6]}{tail[len(digits):]}"
+        text = f"{head}.{digits[:6]}{tail[len(digits) :]}"
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         raise ValueError(f"timestamp without offset: {value!r}")

@@ -1,0 +1,50 @@
+"""ESP connection request and response shapes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+Reason = Annotated[str, msgspec.Meta(max_length=500)]
+
+
+class ConnectionCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Register an ESP account; ``webhook`` holds the provider's settings (see the README)."""
+
+    name: Name
+    provider: str
+    webhook: dict[str, Any]
+    reason: Reason | None = None
+
+
+class ConnectionUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Rename, and/or rotate the webhook settings (the old ones stay valid for ``overlap_seconds``)."""
+
+    name: Name | None = None
+    webhook: dict[str, Any] | None = None
+    overlap_seconds: Annotated[int, msgspec.Meta(ge=0, le=2_592_000)] = 86_400
+    reason: Reason | None = None
+
+
+class ConnectionAction(msgspec.Struct, forbid_unknown_fields=True):
+    """Disable or enable, with an optional reason."""
+
+    reason: Reason | None = None
+
+
+class Connection(msgspec.Struct):
+    """A connection as the API shows it: secrets are never included."""
+
+    id: UUID
+    name: str
+    provider: str
+    enabled: bool
+    webhook_url: str
+    webhook: dict[str, Any]
+    rotation_overlap_until: str | None
+    pending_subscription: dict[str, Any] | None
+    created_at: str
+    updated_at: str
