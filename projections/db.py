@@ -8,9 +8,12 @@ placeholders; the PostgreSQL side rewrites them to ``%s``.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
+
+from eventsourcing.persistence import OperationalError
 
 Dialect = Literal["sqlite", "postgres"]
 _PLACEHOLDER = re.compile(r"\?")
@@ -62,8 +65,30 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         """A read-write transaction, committed when the block exits cleanly."""
+        if self.dialect == "sqlite":
+            with self._sqlite_write() as tx:
+                yield tx
+            return
         with self._datastore.transaction(commit=True) as cursor:
             yield Tx(cursor, self.dialect)
+
+    @contextmanager
+    def _sqlite_write(self) -> Iterator[Tx]:
+        # BEGIN IMMEDIATE takes the write lock up front (waiting up to the busy timeout). The library's
+        # deferred BEGIN would fail at once with "database is locked" when a transaction that read first
+        # tries to write after another process (serve vs CLI, serve vs worker) has committed.
+        try:
+            with self._datastore.get_connection(commit=True) as conn:
+                cursor = conn.cursor()
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield Tx(cursor, self.dialect)
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+        except sqlite3.OperationalError as exc:
+            raise OperationalError(str(exc)) from exc
 
     @contextmanager
     def reading(self) -> Iterator[Tx]:
