@@ -27,7 +27,7 @@ from interfaces.webhooks.batcher import DeliveryBatcher
 from interfaces.webhooks.certificates import CertificateFetcher
 from interfaces.webhooks.certificates import confirm_subscription as confirm_sns_subscription
 from interfaces.webhooks.replay import MemoryReplayGuard, RedisReplayGuard
-from interfaces.webhooks.route import receive_webhook
+from interfaces.webhooks.route import probe_webhook, receive_webhook
 
 API_VERSION = "0.1.0"
 
@@ -83,7 +83,7 @@ def create_app(
         dependencies=DEPENDENCIES,
     )
     return Litestar(
-        route_handlers=[api, healthz, readyz, metrics, receive_webhook],
+        route_handlers=[api, healthz, readyz, metrics, probe_webhook, receive_webhook],
         lifespan=[lifespan],
         middleware=[RequestContextMiddleware()],
         exception_handlers=exception_handlers(),

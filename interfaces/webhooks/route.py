@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, post
+from litestar import Request, head, post
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotFoundException
@@ -77,6 +77,12 @@ async def receive_webhook(connection_id: FromPath[UUID], request: Request[Any, A
     if verified.replay_key:
         await state.replay.remember(verified.replay_key, verified.replay_ttl)
     return WebhookAck("accepted", delivery.delivery_id, len(delivery.events), len(delivery.quarantined))
+
+
+@head("/webhooks/{connection_id:uuid}", operation_id="probeWebhook", tags=["webhooks"], responses=documented(404))
+async def probe_webhook(connection_id: FromPath[UUID], state: State) -> None:
+    """ESPs (Mandrill) check that a webhook URL exists before they use it."""
+    await _connection(state.container, connection_id)
 
 
 async def _connection(container: Container, connection_id: UUID) -> tuple[ConnectionRow, Provider]:

@@ -56,7 +56,7 @@ header_names = st.sampled_from(
 def test_no_input_makes_the_endpoint_answer_5xx(tmp_path: Path) -> None:
     container = build(Settings(data_dir=tmp_path, webhook_rate_per_second=100_000))
     try:
-        with running(container, run_projections=False) as api:
+        with running(container) as api:
             urls = _connect_all(api)
             _fuzz(api, urls)
     finally:

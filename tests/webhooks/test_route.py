@@ -95,6 +95,12 @@ def test_unknown_and_disabled_connections_get_404(api: Api) -> None:
     assert post(api, conn["webhook_url"], DELIVERY).status_code == 200
 
 
+def test_a_head_probe_answers_200_for_a_live_connection_and_404_otherwise(api: Api) -> None:
+    conn = connect(api)
+    assert api.client.head(conn["webhook_url"]).status_code == 200
+    assert api.client.head(f"/webhooks/{uuid.uuid4()}").status_code == 404
+
+
 def test_transport_problems_get_specific_errors_and_store_nothing(api: Api) -> None:
     conn = connect(api, max_body_bytes=2048)
     head = api.container.store.head()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -65,17 +66,37 @@ def utc_from_unix(value: Any) -> datetime:
 
 
 def utc_from_iso(value: str) -> datetime:
-    """A UTC instant from ISO 8601 with offset (or ``Z``); fractions beyond microseconds are cut."""
-    text = value.strip().replace("Z", "+00:00")
-    # Postmark sends 7 fractional digits; Python takes at most 6.
-    if "." in text:
-        head, _, tail = text.partition(".")
-        digits = "".join(c for c in tail if c.isdigit())
-        text = f"{head}.{digits[:6]}{tail[len(digits) :]}"
-    parsed = datetime.fromisoformat(text)
+    """A UTC instant from ISO 8601 with an offset or ``Z`` (fractions beyond microseconds are cut)."""
+    # Python >= 3.11 parses "Z" and 7-digit fractions (Postmark), truncating to microseconds.
+    parsed = datetime.fromisoformat(value.strip())
     if parsed.tzinfo is None:
         raise ValueError(f"timestamp without offset: {value!r}")
     return parsed.astimezone(UTC)
+
+
+def one_credential(basic_auth: Any, bearer_token: str | None) -> None:
+    """Settings with a choice of credential must carry exactly one (``ValueError`` otherwise)."""
+    if (basic_auth is None) == (bearer_token is None):
+        raise ValueError("set exactly one of basic_auth and bearer_token")
+
+
+def check_credential(headers: Mapping[str, str], basic_auth: BasicAuth | None, bearer_token: str | None) -> str:
+    """Check whichever credential the settings carry; returns the scheme's name."""
+    if basic_auth is not None:
+        check_basic_auth(headers, basic_auth)
+        return "basic_auth"
+    if bearer_token is None:
+        raise VerificationFailed("the connection has no credentials configured")
+    check_bearer(headers, bearer_token)
+    return "bearer_token"
+
+
+def flat(values: Mapping[str, Any] | None) -> dict[str, str]:
+    """Metadata as strings: nested values become compact JSON, so nothing is lost."""
+    out: dict[str, str] = {}
+    for key, value in (values or {}).items():
+        out[str(key)] = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), default=str)
+    return out
 
 
 def address(value: Any) -> str:

@@ -1,0 +1,192 @@
+"""SparkPost (now Bird Email) event webhooks.
+
+Docs: https://developers.sparkpost.com/api/webhooks/ (event fields:
+https://support.sparkpost.com/docs/tech-resources/webhook-event-reference; bounce classes:
+https://support.sparkpost.com/docs/deliverability/bounce-classification-codes).
+
+No payload signature exists: the webhook is configured with HTTP Basic credentials or an OAuth2
+client-credentials token that SparkPost sends as ``Authorization: Bearer``; exactly one is set here.
+The body is a JSON array of ``{"msys": {"<class>_event": {...}}}``; ``[{"msys": {}}]`` is the ping sent
+when the webhook is created and yields nothing. ``event_id`` is the event id. The message id is
+``transmission_id`` (``message_id`` only when it is absent): the Transmissions API returns the
+transmission id at send time and never ``message_id``, so only the former correlates with what we sent
+(the same choice as django-anymail); with the recipient it identifies one message.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import msgspec
+
+from domain.email_event import BounceClass, EmailEventType, NormalizedEvent, Quarantined
+from interfaces.webhooks.provider import (
+    BadPayload,
+    Parsed,
+    VerificationFailed,
+    Verified,
+    VerifyContext,
+    WebhookRequest,
+    decode_json,
+)
+from interfaces.webhooks.providers._common import (
+    BasicAuth,
+    WebhookSettings,
+    address,
+    check_basic_auth,
+    check_bearer,
+    text_or_none,
+    utc_from_unix,
+)
+
+T = EmailEventType
+_TYPES = {
+    # message_event
+    "injection": T.ACCEPTED, "delivery": T.DELIVERED, "delay": T.DEFERRED, "bounce": T.BOUNCED,
+    "out_of_band": T.BOUNCED, "policy_rejection": T.REJECTED, "spam_complaint": T.COMPLAINED,
+    # gen_event
+    "generation_rejection": T.REJECTED, "generation_failure": T.FAILED,
+    # track_event
+    "open": T.OPENED, "initial_open": T.OPENED, "amp_open": T.OPENED, "amp_initial_open": T.OPENED,
+    "click": T.CLICKED, "amp_click": T.CLICKED,
+    # unsubscribe_event
+    "list_unsubscribe": T.UNSUBSCRIBED, "link_unsubscribe": T.UNSUBSCRIBED,
+}  # fmt: skip
+# Bounce classification codes: hard = 10, 30, 90; soft, block and challenge = the rest below. Class 25
+# (admin failure: SparkPost's own policy refused the message) is a rejection, not a bounce; 1, 80 and
+# anything unknown are undetermined.
+_HARD = frozenset({10, 30, 90})
+_SOFT = frozenset({20, 21, 22, 23, 24, 40, 50, 51, 52, 53, 54, 60, 70, 100})
+_ADMIN_FAILURE = 25
+
+
+class SparkPostSettings(WebhookSettings, kw_only=True):
+    """The credentials configured on the SparkPost webhook: Basic auth or an OAuth2 bearer token."""
+
+    basic_auth: BasicAuth | None = None
+    bearer_token: str | None = None
+
+    def __post_init__(self) -> None:
+        # Fail closed: a webhook without credentials would accept anyone's events.
+        if (self.basic_auth is None) == (self.bearer_token is None) or self.bearer_token == "":
+            raise ValueError("set exactly one of basic_auth or bearer_token")
+
+
+class SparkPost:
+    """SparkPost's event webhooks."""
+
+    NAME: ClassVar[str] = "sparkpost"
+    CONTENT_TYPES: ClassVar[tuple[str, ...]] = ("application/json",)
+    Settings: ClassVar[type[msgspec.Struct]] = SparkPostSettings
+
+    def verify(self, request: WebhookRequest, settings: SparkPostSettings, ctx: VerifyContext) -> Verified:
+        if settings.basic_auth is not None:
+            check_basic_auth(request.headers, settings.basic_auth)
+            return Verified(method="basic")
+        if settings.bearer_token:
+            check_bearer(request.headers, settings.bearer_token)
+            return Verified(method="bearer")
+        raise VerificationFailed("no webhook credentials are configured")
+
+    def parse(self, request: WebhookRequest) -> Parsed:
+        body = decode_json(request.body)
+        if not isinstance(body, list):
+            raise BadPayload('body must be a JSON array of {"msys": {...}} items')
+        out: Parsed = []
+        for item in body:
+            msys = item.get("msys") if isinstance(item, dict) else None
+            if not isinstance(msys, dict):
+                out.append(Quarantined("item has no msys object", item))
+                continue
+            # One "<class>_event" key per item; none at all in the ping.
+            out.extend(_event(event, item) for event in msys.values())
+        return out
+
+
+def _event(event: Any, item: Any) -> NormalizedEvent | Quarantined:
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        return Quarantined("msys event is not an object with a type", item)
+    try:
+        recipient = address(event.get("rcpt_to") or event.get("raw_rcpt_to"))
+    except ValueError:
+        return Quarantined("rcpt_to is missing or not an email address", item)
+    occurred_at = _when(event.get("timestamp"))
+    if occurred_at is None:
+        return Quarantined("timestamp is neither unix seconds nor ISO 8601", item)
+    name = event["type"]
+    kind, bounce_class = _TYPES.get(name, T.UNKNOWN), None
+    if kind is T.BOUNCED:
+        kind, bounce_class = _bounce(event.get("bounce_class"))
+    return NormalizedEvent(
+        type=kind,
+        provider_event_type=name,
+        recipient=recipient,
+        occurred_at=occurred_at,
+        provider_message_id=text_or_none(event.get("transmission_id")) or text_or_none(event.get("message_id")),
+        provider_event_id=text_or_none(event.get("event_id")),
+        bounce_class=bounce_class,
+        click_url=_text(event.get("target_link_url")),
+        reason=_text(event.get("raw_reason")) or _text(event.get("reason")),
+        smtp_code=text_or_none(event.get("error_code")),
+        user_agent=_text(event.get("user_agent")),
+        ip=_text(event.get("ip_address")),
+        metadata=_metadata(event),
+        raw=item,
+    )
+
+
+def _bounce(code: Any) -> tuple[EmailEventType, BounceClass | None]:
+    number = text_or_none(code)
+    value = int(number) if number and len(number) < 6 and number.isascii() and number.isdigit() else None
+    if value == _ADMIN_FAILURE:
+        return T.REJECTED, None
+    if value in _HARD:
+        return T.BOUNCED, BounceClass.HARD
+    if value in _SOFT:
+        return T.BOUNCED, BounceClass.SOFT
+    return T.BOUNCED, BounceClass.UNDETERMINED
+
+
+def _when(value: Any) -> datetime | None:
+    # Unix seconds as a string; generation_failure events have been seen with ISO 8601 instead.
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        return None
+    try:
+        return utc_from_unix(value)
+    except (ValueError, OverflowError, OSError):
+        pass
+    try:
+        return _utc_from_iso(value) if isinstance(value, str) else None
+    except (ValueError, OverflowError):
+        return None
+
+
+def _metadata(event: dict[str, Any]) -> dict[str, str]:
+    meta = event.get("rcpt_meta")
+    out = {k: _flat(v) for k, v in meta.items() if v is not None} if isinstance(meta, dict) else {}
+    tags = event.get("rcpt_tags")
+    if isinstance(tags, list) and tags:
+        # The recipient's own metadata wins should it also use the key "tags".
+        out.setdefault("tags", _flat(tags))
+    return out
+
+
+def _flat(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _utc_from_iso(value: str) -> datetime:
+    # Not _common.utc_from_iso, which mangles a fraction followed by an offset ("12.126Z", "12.5+00:00").
+    parsed = datetime.fromisoformat(value.strip())
+    if parsed.tzinfo is None:
+        raise ValueError("timestamp without offset")
+    return parsed.astimezone(UTC)
+
+
+PROVIDER = SparkPost()
