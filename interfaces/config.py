@@ -109,6 +109,7 @@ def _number(env: Mapping[str, str], name: str, default: _N, kind: type[_N]) -> _
 
 _COMMON = {
     "MAPPER_TOPIC": "application.mapper:MsgspecMapper",
+    "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
 }
 
 

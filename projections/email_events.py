@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid5
 
+import msgspec
 from eventsourcing.utils import get_topic
 
 from domain.email_event import NormalizedEvent
@@ -33,11 +34,13 @@ COLUMNS = (
 )  # fmt: skip
 _FIXED = ("id", "connection_id", "delivery_id", "dedup_key", "received_at")
 _PLACEHOLDERS = ", ".join("?" for _ in COLUMNS)
-_INSERT = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({_PLACEHOLDERS}) ON CONFLICT (id) DO NOTHING"
 _UPSERT = (
     f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({_PLACEHOLDERS}) ON CONFLICT (id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in _FIXED)
 )
+
+
+_metadata_json = msgspec.json.Encoder(order="sorted").encode
 
 
 def event_id(connection_id: UUID, key: str) -> UUID:
@@ -46,8 +49,8 @@ def event_id(connection_id: UUID, key: str) -> UUID:
 
 
 def stamp(moment: datetime) -> str:
-    """Fixed-width UTC text, so that string order is time order on both databases."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Fixed-width UTC text (always microseconds, always +00:00), so string order is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class EmailEventsProjection(Projection):
@@ -92,7 +95,7 @@ class EmailEventsProjection(Projection):
 
 
 def _insert(tx: Tx, rows: list[tuple[Any, ...]]) -> None:
-    tx.executemany(_INSERT, rows)
+    tx.insert_new(TABLE, COLUMNS, rows)
 
 
 def _row(connection_id: UUID, delivery_id: UUID, n: NormalizedEvent, received_at: str) -> tuple[Any, ...]:
@@ -101,7 +104,7 @@ def _row(connection_id: UUID, delivery_id: UUID, n: NormalizedEvent, received_at
         n.provider_event_type, n.recipient, n.provider_message_id, n.provider_event_id,
         n.bounce_class.value if n.bounce_class else None, stamp(n.occurred_at), received_at, n.click_url,
         n.reason, n.smtp_code, None if n.machine_open is None else int(n.machine_open), n.user_agent, n.ip,
-        json.dumps(n.metadata, sort_keys=True),
+        _metadata_json(n.metadata).decode(),
     )  # fmt: skip
 
 
