@@ -18,6 +18,7 @@ from application.intake import Intake
 from application.keys import ApiKeys
 from application.store import EventStoreResources
 from interfaces.config import Settings
+from interfaces.webhooks.connections import ConnectionCache
 from projections.api_keys import ApiKeysProjection
 from projections.db import Database, dialect_of
 from projections.email_events import EmailEventsProjection
@@ -41,6 +42,7 @@ class Container:
     intake: Intake
     runner: ProjectionRunner
     secret_key: str
+    connection_cache: ConnectionCache
 
     def settle(self, timeout: float = 5.0) -> bool:
         """Wait until the read models include everything committed so far (read-your-writes)."""
@@ -81,6 +83,7 @@ def build(settings: Settings, projections: list[Projection] | None = None) -> Co
         intake=Intake(store),
         runner=runner,
         secret_key=resolve_secret_key(settings),
+        connection_cache=ConnectionCache(db),
     )
 
 

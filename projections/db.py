@@ -122,6 +122,10 @@ class Database:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows of one read-only query."""
+        if self.dialect == "postgres":
+            # Pooled connections are in autocommit mode: one statement, one round trip, no BEGIN/ROLLBACK.
+            with self._datastore.cursor() as cursor:
+                return Tx(cursor, self.dialect).execute(sql, params).fetchall()
         with self.reading() as tx:
             return tx.execute(sql, params).fetchall()
 

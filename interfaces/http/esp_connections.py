@@ -63,6 +63,7 @@ def _out(row: ConnectionRow) -> Connection:
 
 def _settled(container: Container, connection_id: UUID) -> Connection:
     container.settle()
+    container.connection_cache.forget(connection_id)
     row = get_connection(container.db, connection_id)
     if row is None:
         raise NotFound(f"ESP connection {connection_id} not found")

@@ -35,7 +35,7 @@ from interfaces.webhooks.provider import (
     WebhookRequest,
 )
 from interfaces.webhooks.registry import get_provider
-from projections.esp_connections import ConnectionRow, get_connection
+from projections.esp_connections import ConnectionRow
 
 # Headers that may carry credentials are never stored with the raw request.
 _NOT_STORED = frozenset({"authorization", "cookie", "proxy-authorization"})
@@ -86,7 +86,8 @@ async def probe_webhook(connection_id: FromPath[UUID], state: State) -> None:
 
 
 async def _connection(container: Container, connection_id: UUID) -> tuple[ConnectionRow, Provider]:
-    connection = await sync_to_thread(get_connection, container.db, connection_id)
+    cache = container.connection_cache
+    connection = cache.cached(connection_id) or await sync_to_thread(cache.load, connection_id)
     provider = get_provider(connection.provider) if connection else None
     if connection is None or not connection.enabled or provider is None:
         raise NotFoundException("unknown or disabled ESP connection")
