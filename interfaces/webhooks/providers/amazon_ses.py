@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 import msgspec
@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from domain.email_event import BounceClass, EmailEventType, NormalizedEvent, Quarantined
 from interfaces.webhooks import provider as wh
 from interfaces.webhooks.provider import BadPayload, Handshake, Parsed, VerificationFailed, Verified, VerifyContext
-from interfaces.webhooks.providers._common import WebhookSettings, address, check_freshness, text_or_none
+from interfaces.webhooks.providers._common import WebhookSettings, address, check_freshness, text_or_none, utc_from_iso
 
 T = EmailEventType
 # SNS sets no window; retries keep the Timestamp and end within 3,600 s, so an hour; 5 min for clock skew.
@@ -188,10 +188,8 @@ def _topics(preferences: dict[str, Any]) -> dict[str, str | None]:
 
 
 def _utc(value: Any) -> datetime | None:
-    # Not _common.utc_from_iso: it loses the offset after a fraction ("…02.669Z"), which SNS and SES always send.
     try:
-        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-        return parsed.astimezone(UTC) if parsed and parsed.tzinfo else None
+        return utc_from_iso(value) if isinstance(value, str) else None
     except (ValueError, OverflowError):
         return None
 
