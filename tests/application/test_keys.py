@@ -17,9 +17,11 @@ from interfaces.config import Settings
 
 
 def stored_payloads(container: Container) -> list[bytes]:
-    """Every event payload in the store, as bytes."""
+    """Every event payload in the store, as the bytes the mapper encoded (before compression)."""
     notifications = container.store.recorder.select_notifications(start=None, limit=10_000)
-    return [n.state for n in notifications]
+    compressor = container.keys.mapper.compressor
+    assert compressor is not None, "event state is stored compressed"
+    return [compressor.decompress(n.state) for n in notifications]
 
 
 def issued_events(container: Container) -> int:
