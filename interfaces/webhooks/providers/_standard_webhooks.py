@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from interfaces.webhooks.provider import VerificationFailed, Verified, WebhookRequest
-from interfaces.webhooks.providers._common import check_freshness
+from interfaces.webhooks.providers._common import WebhookSettings, check_freshness
 
 # The reference implementation's tolerance, both ways.
 TOLERANCE_SECONDS = 300
@@ -34,6 +34,15 @@ def secret_key(secret: str) -> bytes:
     if not key:
         raise ValueError("empty secret")
     return key
+
+
+class SecretsSettings(WebhookSettings, kw_only=True):
+    """The sender's ``whsec_`` secrets; more than one while it rotates keys."""
+
+    secrets: list[str]
+
+    def __post_init__(self) -> None:
+        check_secrets(self.secrets)
 
 
 def check_secrets(secrets: Sequence[str]) -> None:

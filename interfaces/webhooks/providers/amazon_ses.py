@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 import msgspec
@@ -23,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from domain.email_event import BounceClass, EmailEventType, NormalizedEvent, Quarantined
 from interfaces.webhooks import provider as wh
 from interfaces.webhooks.provider import BadPayload, Handshake, Parsed, VerificationFailed, Verified, VerifyContext
-from interfaces.webhooks.providers._common import WebhookSettings, address, check_freshness, text_or_none, utc_from_iso
+from interfaces.webhooks.providers._common import WebhookSettings, address, check_freshness, iso_or_none, text_or_none
 
 T = EmailEventType
 # SNS sets no window; retries keep the Timestamp and end within 3,600 s, so an hour; 5 min for clock skew.
@@ -96,7 +95,7 @@ class AmazonSes:
             raise VerificationFailed("TopicArn is not one of the allowed topics")
         if scheme["SignatureVersion"] not in _HASHES:
             raise VerificationFailed("SignatureVersion must be 1 or 2")
-        if (sent_at := _utc(signed["Timestamp"])) is None:
+        if (sent_at := iso_or_none(signed["Timestamp"])) is None:
             raise VerificationFailed("Timestamp is not an ISO 8601 instant")
         check_freshness(sent_at.timestamp(), ctx.now, MAX_AGE, MAX_AHEAD)
         key = _signing_key(scheme["SigningCertURL"], settings.pinned_certificates, ctx.fetch_certificate)
@@ -136,7 +135,7 @@ def _events(envelope: dict[str, Any]) -> Parsed:
     detail = event.get(detail_key) if isinstance(event.get(detail_key), dict) else {}
     entries = detail.get(list_key) if list_key else mail.get("destination")
     stamp = next((s for s in (detail.get("timestamp"), mail.get("timestamp"), envelope.get("Timestamp")) if s), "")
-    if (occurred_at := _utc(stamp)) is None:
+    if (occurred_at := iso_or_none(stamp)) is None:
         return [Quarantined("event timestamp is missing or not ISO 8601", event)]
     if not isinstance(entries, list) or not entries:
         return [Quarantined(f"{name} event lists no recipients", event)]
@@ -185,13 +184,6 @@ def _topics(preferences: dict[str, Any]) -> dict[str, str | None]:
     listed = preferences.get("topicSubscriptionStatus")
     items = [t for t in listed if isinstance(t, dict)] if isinstance(listed, list) else []
     return {str(t.get("topicName")): text_or_none(t.get("subscriptionStatus")) for t in items}
-
-
-def _utc(value: Any) -> datetime | None:
-    try:
-        return utc_from_iso(value) if isinstance(value, str) else None
-    except (ValueError, OverflowError):
-        return None
 
 
 PROVIDER = AmazonSes()

@@ -16,30 +16,24 @@ seconds) is used. ``ts`` and ``date`` are never used: they follow the account's 
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, ClassVar
 
 import msgspec
 
 from domain.email_event import BounceClass, EmailEventType, NormalizedEvent, Quarantined
-from interfaces.webhooks.provider import (
-    BadPayload,
-    Parsed,
-    VerificationFailed,
-    Verified,
-    VerifyContext,
-    WebhookRequest,
-    decode_json,
-)
+from interfaces.webhooks.provider import Parsed, Verified, VerifyContext, WebhookRequest, decode_json
 from interfaces.webhooks.providers._common import (
-    BasicAuth,
-    WebhookSettings,
+    BasicOrBearerSettings,
     address,
-    check_basic_auth,
-    check_bearer,
+    as_text,
+    check_credential,
+    embedded_json,
+    one_or_many,
+    spread_json,
+    string_or_none,
     text_or_none,
-    utc_from_unix,
+    unix_or_none,
 )
 
 T = EmailEventType
@@ -68,16 +62,8 @@ _PROXY_OPENS = frozenset({"proxy_open", "unique_proxy_open"})
 _MILLISECONDS = 10**11
 
 
-class BrevoSettings(WebhookSettings, kw_only=True):
+class BrevoSettings(BasicOrBearerSettings, kw_only=True):
     """The credentials configured on the Brevo webhook: Basic auth or a bearer token."""
-
-    basic_auth: BasicAuth | None = None
-    bearer_token: str | None = None
-
-    def __post_init__(self) -> None:
-        # Fail closed: a webhook without credentials would accept anyone's events.
-        if (self.basic_auth is None) == (self.bearer_token is None) or self.bearer_token == "":
-            raise ValueError("set exactly one of basic_auth or bearer_token")
 
 
 class Brevo:
@@ -88,21 +74,10 @@ class Brevo:
     Settings: ClassVar[type[msgspec.Struct]] = BrevoSettings
 
     def verify(self, request: WebhookRequest, settings: BrevoSettings, ctx: VerifyContext) -> Verified:
-        if settings.basic_auth is not None:
-            check_basic_auth(request.headers, settings.basic_auth)
-            return Verified(method="basic")
-        if settings.bearer_token:
-            check_bearer(request.headers, settings.bearer_token)
-            return Verified(method="bearer")
-        raise VerificationFailed("no webhook credentials are configured")
+        return check_credential(request.headers, settings.basic_auth, settings.bearer_token)
 
     def parse(self, request: WebhookRequest) -> Parsed:
-        body = decode_json(request.body)
-        if isinstance(body, dict):
-            return [_event(body)]
-        if isinstance(body, list):
-            return [_event(item) for item in body]
-        raise BadPayload("body must be an event object or a JSON array of event objects")
+        return [_event(item) for item in one_or_many(decode_json(request.body))]
 
 
 def _event(item: Any) -> NormalizedEvent | Quarantined:
@@ -127,8 +102,9 @@ def _event(item: Any) -> NormalizedEvent | Quarantined:
         occurred_at=occurred_at,
         provider_message_id=text_or_none(item.get("message-id")),
         bounce_class=bounce_class,
-        click_url=_text(item.get("link")),
-        reason=_text(item.get("reason")),
+        click_url=string_or_none(item.get("link"), strip=True),
+        # Brevo's reasons have been seen with a leading space.
+        reason=string_or_none(item.get("reason"), strip=True),
         machine_open=(name in _PROXY_OPENS) if kind is T.OPENED else None,
         metadata=_metadata(item),
         raw=item,
@@ -137,58 +113,27 @@ def _event(item: Any) -> NormalizedEvent | Quarantined:
 
 def _when(item: dict[str, Any]) -> datetime | None:
     # ts_event is always seconds, so the magnitude rule reads it right too.
-    for key in ("ts_epoch", "s_epoch", "ts_event"):
-        value = item.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            continue
-        try:
-            number = float(value)
-            return utc_from_unix(number / 1000 if number >= _MILLISECONDS else number)
-        except (ValueError, OverflowError, OSError):
-            continue
-    return None
+    found = (unix_or_none(item.get(key), millis_from=_MILLISECONDS) for key in ("ts_epoch", "s_epoch", "ts_event"))
+    return next((when for when in found if when is not None), None)
 
 
 def _metadata(item: dict[str, Any]) -> dict[str, str]:
     # X-Mailin-custom is the sender's custom header: a JSON object is spread into keys.
-    custom, out = item.get("X-Mailin-custom"), {}
-    decoded = _json(custom)
-    if isinstance(decoded, dict):
-        out.update({k: _flat(v) for k, v in decoded.items() if v is not None})
-    elif isinstance(custom, str) and custom:
-        out["X-Mailin-custom"] = custom
+    out = spread_json(item.get("X-Mailin-custom"), "X-Mailin-custom")
     tags = _tags(item.get("tags")) or _tags(item.get("tag"))
     if tags:
-        out["tags"] = _flat(tags)
+        out["tags"] = as_text(tags)
     return out
 
 
 def _tags(value: Any) -> list[str]:
     # `tags` is a list; `tag` is a list, a JSON-encoded list, or one tag (or the template name).
-    decoded = _json(value)
+    decoded = embedded_json(value)
     if isinstance(decoded, list):
         value = decoded
     if isinstance(value, str):
         return [value] if value else []
     return [t for t in value if isinstance(t, str)] if isinstance(value, list) else []
-
-
-def _json(value: Any) -> Any:
-    if not isinstance(value, str) or not value.lstrip().startswith(("{", "[")):
-        return None
-    try:
-        return decode_json(value.encode("utf-8", "surrogatepass"))
-    except BadPayload:
-        return None
-
-
-def _flat(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _text(value: Any) -> str | None:
-    # Brevo's reasons have been seen with a leading space.
-    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 PROVIDER = Brevo()

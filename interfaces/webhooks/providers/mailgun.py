@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime
 from email.utils import getaddresses
 from typing import Annotated, Any, ClassVar
 
@@ -27,9 +26,12 @@ from interfaces.webhooks.provider import (
 from interfaces.webhooks.providers._common import (
     WebhookSettings,
     address,
+    as_dict,
     check_freshness,
+    first_text,
+    flat,
     text_or_none,
-    utc_from_unix,
+    unix_or_none,
 )
 
 T = EmailEventType
@@ -96,15 +98,15 @@ def _event(data: dict[str, Any]) -> NormalizedEvent | Quarantined:
     name = data.get("event")
     if not isinstance(name, str) or not name:
         return Quarantined(reason="event-data has no `event` name", item=data)
-    headers = _object(_object(data.get("message")).get("headers"))
+    headers = as_dict(as_dict(data.get("message")).get("headers"))
     recipient = _recipient(data.get("recipient"), headers.get("to"))
     if recipient is None:
         return Quarantined(reason=f"{name} event has no recipient address", item=data)
-    occurred_at = _instant(data.get("timestamp"))
+    occurred_at = unix_or_none(data.get("timestamp"))
     if occurred_at is None:
         return Quarantined(reason=f"{name} event has no valid unix `timestamp`", item=data)
     kind, bounce_class = _classify(name, data)
-    status, reject = _object(data.get("delivery-status")), _object(data.get("reject"))
+    status, reject = as_dict(data.get("delivery-status")), as_dict(data.get("reject"))
     return NormalizedEvent(
         type=kind,
         provider_event_type=name,
@@ -115,11 +117,11 @@ def _event(data: dict[str, Any]) -> NormalizedEvent | Quarantined:
         provider_event_id=text_or_none(data.get("id")),
         bounce_class=bounce_class,
         click_url=text_or_none(data.get("url")),
-        reason=_first(status.get("message"), status.get("description"), reject.get("reason"), data.get("reason")),
+        reason=first_text(status.get("message"), status.get("description"), reject.get("reason"), data.get("reason")),
         smtp_code=text_or_none(status.get("code")),
-        user_agent=text_or_none(_object(data.get("client-info")).get("user-agent")),
+        user_agent=text_or_none(as_dict(data.get("client-info")).get("user-agent")),
         ip=text_or_none(data.get("ip")),
-        metadata=_metadata(data),
+        metadata=flat(data.get("user-variables"), tags=data.get("tags")),
         raw=data,
     )
 
@@ -146,35 +148,6 @@ def _recipient(recipient: Any, to_header: Any) -> str | None:
         return address(found[0][1]) if len(found) == 1 else None
     except (ValueError, IndexError):
         return None
-
-
-def _instant(value: Any) -> datetime | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return utc_from_unix(value)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return None
-
-
-def _metadata(data: dict[str, Any]) -> dict[str, str]:
-    found = {k: _text(v) for k, v in _object(data.get("user-variables")).items() if v is not None}
-    tags = data.get("tags")
-    if isinstance(tags, list) and tags:
-        found.setdefault("tags", _text(tags))
-    return found
-
-
-def _first(*values: Any) -> str | None:
-    return next((text for value in values if (text := text_or_none(value))), None)
-
-
-def _object(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else msgspec.json.encode(value).decode()
 
 
 PROVIDER = Mailgun()

@@ -13,22 +13,23 @@ keys when it is a JSON object) are the metadata.
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import datetime
 from typing import Any, ClassVar
 
 import msgspec
 
 from domain.email_event import BounceClass, EmailEventType, NormalizedEvent, Quarantined
-from interfaces.webhooks.provider import BadPayload, Parsed, Verified, VerifyContext, WebhookRequest, decode_json
+from interfaces.webhooks.provider import Parsed, Verified, VerifyContext, WebhookRequest, decode_json
 from interfaces.webhooks.providers._common import (
     BasicAuth,
     WebhookSettings,
     address,
-    check_basic_auth,
+    check_credential,
+    one_or_many,
+    spread_json,
+    string_or_none,
     text_or_none,
-    utc_from_unix,
+    unix_or_none,
 )
 
 T = EmailEventType
@@ -60,16 +61,10 @@ class Mailjet:
     Settings: ClassVar[type[msgspec.Struct]] = MailjetSettings
 
     def verify(self, request: WebhookRequest, settings: MailjetSettings, ctx: VerifyContext) -> Verified:
-        check_basic_auth(request.headers, settings.basic_auth)
-        return Verified(method="basic")
+        return check_credential(request.headers, settings.basic_auth)
 
     def parse(self, request: WebhookRequest) -> Parsed:
-        body = decode_json(request.body)
-        if isinstance(body, dict):
-            return [_event(body)]
-        if isinstance(body, list):
-            return [_event(item) for item in body]
-        raise BadPayload("body must be an event object or a JSON array of event objects")
+        return [_event(item) for item in one_or_many(decode_json(request.body))]
 
 
 def _event(item: Any) -> NormalizedEvent | Quarantined:
@@ -79,14 +74,14 @@ def _event(item: Any) -> NormalizedEvent | Quarantined:
         recipient = address(item.get("email"))
     except ValueError:
         return Quarantined("email is missing or not an email address", item)
-    occurred_at = _when(item.get("time"))
+    occurred_at = unix_or_none(item.get("time"))
     if occurred_at is None:
         return Quarantined("time is missing or not unix seconds", item)
     name = item["event"]
     kind, bounce_class = _TYPES.get(name, T.UNKNOWN), None
     if kind is T.BOUNCED:
         kind, bounce_class = _bounce(item)
-    reply = _text(item.get("smtp_reply"))
+    reply = string_or_none(item.get("smtp_reply"))
     code = _SMTP_CODE.search(reply) if reply else None
     return NormalizedEvent(
         type=kind,
@@ -95,11 +90,11 @@ def _event(item: Any) -> NormalizedEvent | Quarantined:
         occurred_at=occurred_at,
         provider_message_id=text_or_none(item.get("MessageID")) or text_or_none(item.get("mj_message_id")),
         bounce_class=bounce_class,
-        click_url=_text(item.get("url")),
+        click_url=string_or_none(item.get("url")),
         reason=_reason(item) or reply,
         smtp_code=code.group(1) if code else None,
-        user_agent=_text(item.get("agent")),
-        ip=_text(item.get("ip")),
+        user_agent=string_or_none(item.get("agent")),
+        ip=string_or_none(item.get("ip")),
         metadata=_metadata(item),
         raw=item,
     )
@@ -119,50 +114,18 @@ def _bounce(item: dict[str, Any]) -> tuple[EmailEventType, BounceClass | None]:
 
 def _reason(item: dict[str, Any]) -> str | None:
     # bounce and blocked: error_related_to (recipient, domain, spam, mailjet) and error, e.g. "user unknown".
-    error, related = _text(item.get("error")), _text(item.get("error_related_to"))
+    error, related = string_or_none(item.get("error")), string_or_none(item.get("error_related_to"))
     if error and related:
         return f"{related}: {error}"
     return error
 
 
-def _when(value: Any) -> datetime | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        return utc_from_unix(value)
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
 def _metadata(item: dict[str, Any]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    payload = item.get("Payload")
-    decoded = _json(payload)
-    if isinstance(decoded, dict):
-        out.update({k: _flat(v) for k, v in decoded.items() if v is not None})
-    elif isinstance(payload, str) and payload:
-        out["Payload"] = payload
+    out = spread_json(item.get("Payload"), "Payload")
     custom_id = text_or_none(item.get("CustomID"))
     if custom_id:
         out["CustomID"] = custom_id
     return out
-
-
-def _json(value: Any) -> Any:
-    if not isinstance(value, str) or not value.lstrip().startswith("{"):
-        return None
-    try:
-        return decode_json(value.encode("utf-8", "surrogatepass"))
-    except BadPayload:
-        return None
-
-
-def _flat(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 PROVIDER = Mailjet()

@@ -11,7 +11,6 @@ import base64
 import hashlib
 import hmac
 import re
-from datetime import datetime
 from typing import Annotated, Any, ClassVar
 from urllib.parse import parse_qsl
 
@@ -28,7 +27,15 @@ from interfaces.webhooks.provider import (
     WebhookRequest,
     decode_json,
 )
-from interfaces.webhooks.providers._common import WebhookSettings, address, text_or_none, utc_from_unix
+from interfaces.webhooks.providers._common import (
+    WebhookSettings,
+    address,
+    as_dict,
+    first_text,
+    flat,
+    text_or_none,
+    unix_or_none,
+)
 
 T = EmailEventType
 # Mandrill probes a new webhook URL with HEAD, which the route answers; its fallback (an empty batch
@@ -104,23 +111,23 @@ def _signed_with(key: str, signed: bytes, supplied: str) -> bool:
 def _event(item: Any) -> NormalizedEvent | Quarantined:
     if not isinstance(item, dict):
         return Quarantined(reason="event is not a JSON object", item=item)
-    msg, entry = _object(item.get("msg")), _object(item.get("reject")) or _object(item.get("entry"))
+    msg, entry = as_dict(item.get("msg")), as_dict(item.get("reject")) or as_dict(item.get("entry"))
     name, sync = item.get("event"), item.get("type")
-    diag = _first(msg.get("diag"), *(_object(e).get("diag") for e in reversed(_list(msg.get("smtp_events")))))
+    diag = first_text(msg.get("diag"), *(as_dict(e).get("diag") for e in reversed(_list(msg.get("smtp_events")))))
     if isinstance(name, str) and name:
         kind, label, bounce_class = TYPES.get(name, T.UNKNOWN), name, BOUNCES.get(name)
-        reason = _first(diag, msg.get("bounce_description"), _object(msg.get("reject")).get("reason"))
+        reason = first_text(diag, msg.get("bounce_description"), as_dict(msg.get("reject")).get("reason"))
     elif isinstance(sync, str) and sync:
         action = text_or_none(item.get("action")) or ""
         kind, label, bounce_class = SYNC.get((sync, action), T.UNKNOWN), f"{sync}.{action}", None
-        reason = _first(entry.get("reason"), entry.get("detail"))
+        reason = first_text(entry.get("reason"), entry.get("detail"))
     else:
         return Quarantined(reason="item has neither an `event` nor a sync `type`", item=item)
     try:
         recipient = address(msg.get("email") if "email" in msg else entry.get("email"))
     except ValueError:
         return Quarantined(reason=f"{label} event has no recipient address", item=item)
-    occurred_at = _instant(item.get("ts"))
+    occurred_at = unix_or_none(item.get("ts"))
     if occurred_at is None:
         return Quarantined(reason=f"{label} event has no valid unix `ts`", item=item)
     code = SMTP_CODE.search(diag) if diag else None
@@ -136,42 +143,14 @@ def _event(item: Any) -> NormalizedEvent | Quarantined:
         smtp_code=code.group(1) if code else None,
         user_agent=text_or_none(item.get("user_agent")),
         ip=text_or_none(item.get("ip")),
-        metadata=_metadata(msg),
+        metadata=flat(msg.get("metadata"), tags=msg.get("tags")),
         # No event id at all: the item's canonical hash is the dedup key, so repeated opens stay distinct.
         raw=item,
     )
 
 
-def _instant(value: Any) -> datetime | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return utc_from_unix(value)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return None
-
-
-def _metadata(msg: dict[str, Any]) -> dict[str, str]:
-    found = {k: _text(v) for k, v in _object(msg.get("metadata")).items() if v is not None}
-    if tags := _list(msg.get("tags")):
-        found.setdefault("tags", _text(tags))
-    return found
-
-
-def _first(*values: Any) -> str | None:
-    return next((text for value in values if (text := text_or_none(value))), None)
-
-
-def _object(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else msgspec.json.encode(value).decode()
 
 
 PROVIDER = Mandrill()

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import datetime
-from functools import cache
 from typing import Any, ClassVar
 
 import msgspec
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from domain.email_event import BounceClass, EmailEventType, NormalizedEvent, Quarantined
@@ -30,7 +28,14 @@ from interfaces.webhooks.provider import (
     WebhookRequest,
     decode_json,
 )
-from interfaces.webhooks.providers._common import WebhookSettings, address, text_or_none, utc_from_unix
+from interfaces.webhooks.providers._common import (
+    WebhookSettings,
+    address,
+    load_public_key,
+    string_or_none,
+    text_or_none,
+    unix_or_none,
+)
 
 T = EmailEventType
 # The strongest header present wins; SHA-1 is only consulted when Postal sent no SHA-256 signature.
@@ -51,14 +56,9 @@ _MESSAGE_EVENTS = {
 _SMTP_REPLY = re.compile(r"([245][0-9]{2})(?:[ -]|$)")
 
 
-@cache
 def _public_key(text: str) -> rsa.RSAPublicKey:
     # Postal shows the key as base64 DER; a full PEM block is accepted too.
-    body = re.sub(r"-----[A-Z ]+-----|\s", "", text)
-    try:
-        key = serialization.load_der_public_key(base64.b64decode(body, validate=True))
-    except (ValueError, UnsupportedAlgorithm):
-        raise ValueError("public_key is not a base64 DER public key") from None
+    key = load_public_key(text)
     if not isinstance(key, rsa.RSAPublicKey):
         raise ValueError("public_key is not an RSA key")
     return key
@@ -104,7 +104,7 @@ def _event(body: dict[str, Any]) -> NormalizedEvent | Quarantined:
     name, payload = body.get("event"), body.get("payload")
     if not isinstance(name, str) or not isinstance(payload, dict):
         return Quarantined("event is not a string or payload is not an object", body)
-    occurred_at = _when(payload.get("timestamp", body.get("timestamp")))
+    occurred_at = unix_or_none(payload.get("timestamp", body.get("timestamp")))
     if occurred_at is None:
         return Quarantined("timestamp is missing or not unix seconds", body)
     message = payload.get("message", payload.get("original_message"))
@@ -119,7 +119,7 @@ def _event(body: dict[str, Any]) -> NormalizedEvent | Quarantined:
         recipient = address(message.get("to")) if message or name in _MESSAGE_EVENTS else ""
     except ValueError:
         return Quarantined(f"{name} has no message.to recipient address", body)
-    output = _text(payload.get("output"))
+    output = string_or_none(payload.get("output"), strip=True)
     reply = _SMTP_REPLY.match(output or "")
     tag = text_or_none(message.get("tag"))
     return NormalizedEvent(
@@ -131,27 +131,14 @@ def _event(body: dict[str, Any]) -> NormalizedEvent | Quarantined:
         provider_message_id=text_or_none(message.get("id")),
         provider_event_id=text_or_none(body.get("uuid")),
         bounce_class=bounce_class,
-        click_url=_text(payload.get("url")),
-        reason="; ".join(t for t in (_text(payload.get("details")), output) if t) or None,
+        click_url=string_or_none(payload.get("url"), strip=True),
+        reason="; ".join(t for t in (string_or_none(payload.get("details"), strip=True), output) if t) or None,
         smtp_code=reply.group(1) if reply else None,
-        user_agent=_text(payload.get("user_agent")),
-        ip=_text(payload.get("ip_address")),
+        user_agent=string_or_none(payload.get("user_agent"), strip=True),
+        ip=string_or_none(payload.get("ip_address"), strip=True),
         metadata={"tag": tag} if tag else {},
         raw=body,
     )
-
-
-def _when(value: Any) -> datetime | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        return utc_from_unix(value)
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
-def _text(value: Any) -> str | None:
-    return (value.strip() or None) if isinstance(value, str) else None
 
 
 PROVIDER = Postal()

@@ -7,7 +7,7 @@ click-, spam-complaint-, subscription-change-webhook on the same site)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 import msgspec
@@ -18,7 +18,10 @@ from interfaces.webhooks.providers._common import (
     BasicAuth,
     WebhookSettings,
     address,
-    check_basic_auth,
+    as_text,
+    check_credential,
+    flat,
+    iso_or_none,
     text_or_none,
 )
 
@@ -71,8 +74,7 @@ class Postmark:
 
     def verify(self, request: WebhookRequest, settings: PostmarkSettings, ctx: VerifyContext) -> Verified:
         # No timestamp in the scheme, hence no freshness window or replay key: records dedup by id or hash.
-        check_basic_auth(request.headers, settings.basic_auth)
-        return Verified(method="basic")
+        return check_credential(request.headers, settings.basic_auth)
 
     def parse(self, request: WebhookRequest) -> Parsed:
         record = decode_json(request.body)
@@ -147,15 +149,7 @@ def _subscription(record: dict[str, Any]) -> EmailEventType:
 def _instant(record: dict[str, Any], record_type: str) -> datetime | None:
     fields = [TIMES[record_type]] if record_type in TIMES else list(dict.fromkeys(TIMES.values()))
     value = next((v for v in (record.get(f) for f in fields) if v is not None), None)
-    if not isinstance(value, str):
-        return None
-    # Not _common.utc_from_iso: it counts the offset's digits as fraction digits and so drops the offset
-    # of every time with a fraction. Python >= 3.11 reads Postmark's 7 fraction digits and `Z` itself.
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-        return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
-    except (ValueError, OverflowError):
-        return None
+    return iso_or_none(value)
 
 
 def _reason(record: dict[str, Any], record_type: str) -> str | None:
@@ -168,15 +162,10 @@ def _reason(record: dict[str, Any], record_type: str) -> str | None:
 
 
 def _metadata(record: dict[str, Any]) -> dict[str, str]:
-    metadata = record.get("Metadata")
-    found = {k: _text(v) for k, v in metadata.items() if v is not None} if isinstance(metadata, dict) else {}
+    found = flat(record.get("Metadata"))
     if text_or_none(record.get("Tag")):
-        found.setdefault("tag", _text(record["Tag"]))
+        found.setdefault("tag", as_text(record["Tag"]))
     return found
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else msgspec.json.encode(value).decode()
 
 
 PROVIDER = Postmark()

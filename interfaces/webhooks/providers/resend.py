@@ -14,8 +14,6 @@ recipient.
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import msgspec
@@ -23,7 +21,7 @@ import msgspec
 from domain.email_event import BounceClass, EmailEventType, NormalizedEvent, Quarantined
 from interfaces.webhooks.provider import BadPayload, Parsed, Verified, VerifyContext, WebhookRequest, decode_json
 from interfaces.webhooks.providers import _standard_webhooks as scheme
-from interfaces.webhooks.providers._common import WebhookSettings, address, text_or_none
+from interfaces.webhooks.providers._common import address, as_dict, flat, iso_or_none, string_or_none, text_or_none
 
 T = EmailEventType
 _TYPES = {
@@ -44,13 +42,8 @@ _TYPES = {
 _BOUNCE = {"permanent": BounceClass.HARD, "transient": BounceClass.SOFT}
 
 
-class ResendSettings(WebhookSettings, kw_only=True):
+class ResendSettings(scheme.SecretsSettings, kw_only=True):
     """The endpoint's Svix signing secrets (``whsec_…``); more than one while rotating."""
-
-    secrets: list[str]
-
-    def __post_init__(self) -> None:
-        scheme.check_secrets(self.secrets)
 
 
 class Resend:
@@ -74,7 +67,7 @@ def _events(body: dict[str, Any], event_id: str | None) -> Parsed:
     name, data = body.get("type"), body.get("data")
     if not isinstance(name, str) or not isinstance(data, dict):
         return [Quarantined("event has no type string or no data object", body)]
-    occurred_at = _when(body.get("created_at"))
+    occurred_at = iso_or_none(body.get("created_at"))
     if occurred_at is None:
         return [Quarantined("created_at is missing or not ISO 8601 with an offset", body)]
     kind = _TYPES.get(name, T.UNKNOWN)
@@ -114,9 +107,9 @@ def _bare(value: Any) -> Any:
 
 
 def _details(kind: EmailEventType, data: dict[str, Any]) -> dict[str, Any]:
-    bounce, click = _object(data.get("bounce")), _object(data.get("click"))
-    reason = bounce.get("message") or _object(data.get("failed")).get("reason")
-    reason = reason or _object(data.get("suppressed")).get("message")
+    bounce, click = as_dict(data.get("bounce")), as_dict(data.get("click"))
+    reason = bounce.get("message") or as_dict(data.get("failed")).get("reason")
+    reason = reason or as_dict(data.get("suppressed")).get("message")
     bounce_type = bounce.get("type")
     bounce_class = None
     if kind is T.BOUNCED:
@@ -124,10 +117,10 @@ def _details(kind: EmailEventType, data: dict[str, Any]) -> dict[str, Any]:
         bounce_class = _BOUNCE.get(key, BounceClass.UNDETERMINED)
     return {
         "bounce_class": bounce_class,
-        "reason": _text(reason),
-        "click_url": _text(click.get("link")),
-        "ip": _text(click.get("ipAddress")),
-        "user_agent": _text(click.get("userAgent")),
+        "reason": string_or_none(reason),
+        "click_url": string_or_none(click.get("link")),
+        "ip": string_or_none(click.get("ipAddress")),
+        "user_agent": string_or_none(click.get("userAgent")),
         "metadata": _tags(data.get("tags")),
     }
 
@@ -136,36 +129,7 @@ def _tags(tags: Any) -> dict[str, str]:
     # Webhooks echo tags as {name: value}; the send API's [{name, value}] form is accepted too.
     if isinstance(tags, list):
         tags = {t["name"]: t.get("value") for t in tags if isinstance(t, dict) and isinstance(t.get("name"), str)}
-    if not isinstance(tags, dict):
-        return {}
-    return {
-        k: v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for k, v in tags.items() if v is not None
-    }
-
-
-def _object(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _when(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return _utc_from_iso(value)
-    except (ValueError, OverflowError):
-        return None
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _utc_from_iso(value: str) -> datetime:
-    # Not _common.utc_from_iso, which mangles a fraction followed by an offset ("12.126Z", "12.5+00:00").
-    parsed = datetime.fromisoformat(value.strip())
-    if parsed.tzinfo is None:
-        raise ValueError("timestamp without offset")
-    return parsed.astimezone(UTC)
+    return flat(tags)
 
 
 PROVIDER = Resend()

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, ClassVar
 
 import msgspec
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
@@ -33,8 +32,10 @@ from interfaces.webhooks.providers._common import (
     address,
     check_basic_auth,
     check_freshness,
+    flat,
+    load_public_key,
     text_or_none,
-    utc_from_unix,
+    unix_or_none,
 )
 
 T = EmailEventType
@@ -131,13 +132,8 @@ def _check_signature(request: WebhookRequest, key: ec.EllipticCurvePublicKey, no
     return f"sendgrid:{r:x}:{min(s, P256_ORDER - s):x}"
 
 
-@lru_cache(maxsize=64)
 def _public_key(text: str) -> ec.EllipticCurvePublicKey:
-    armourless = text.replace("-----BEGIN PUBLIC KEY-----", "").replace("-----END PUBLIC KEY-----", "")
-    try:
-        key = serialization.load_der_public_key(base64.b64decode("".join(armourless.split()), validate=True))
-    except (ValueError, UnsupportedAlgorithm):
-        raise ValueError("public_key is not a base64 DER SubjectPublicKeyInfo") from None
+    key = load_public_key(text)
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
         raise ValueError("public_key is not an ECDSA P-256 key")
     return key
@@ -154,12 +150,8 @@ def _event(item: Any) -> NormalizedEvent | Quarantined:
     except ValueError:
         # Account events (account_status_change) land here too: they concern no recipient.
         return Quarantined(reason=f"{name} event has no recipient address in `email`", item=item)
-    stamp = item.get("timestamp")
-    try:
-        if isinstance(stamp, bool):
-            raise TypeError
-        occurred_at = utc_from_unix(stamp)
-    except (TypeError, ValueError, OverflowError, OSError):
+    occurred_at = unix_or_none(item.get("timestamp"))
+    if occurred_at is None:
         return Quarantined(reason=f"{name} event has no valid unix `timestamp`", item=item)
     kind = TYPES.get(name, T.UNKNOWN)
     machine_open = item.get("sg_machine_open")
@@ -178,21 +170,13 @@ def _event(item: Any) -> NormalizedEvent | Quarantined:
         machine_open=machine_open if isinstance(machine_open, bool) else None,
         user_agent=text_or_none(item.get("useragent")),
         ip=text_or_none(item.get("ip")) if name in ENGAGEMENT else None,
-        metadata=_metadata(item),
+        metadata=flat({key: value for key, value in item.items() if key not in KNOWN_FIELDS}),
         raw=item,
     )
 
 
 def _bounce_class(item: dict[str, Any]) -> BounceClass:
     return BOUNCE_CLASSES.get(text_or_none(item.get("type")) or "", BounceClass.UNDETERMINED)
-
-
-def _metadata(item: dict[str, Any]) -> dict[str, str]:
-    return {key: _text(value) for key, value in item.items() if key not in KNOWN_FIELDS and value is not None}
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else msgspec.json.encode(value).decode()
 
 
 PROVIDER = SendGrid()

@@ -15,30 +15,22 @@ transmission id at send time and never ``message_id``, so only the former correl
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 import msgspec
 
 from domain.email_event import BounceClass, EmailEventType, NormalizedEvent, Quarantined
-from interfaces.webhooks.provider import (
-    BadPayload,
-    Parsed,
-    VerificationFailed,
-    Verified,
-    VerifyContext,
-    WebhookRequest,
-    decode_json,
-)
+from interfaces.webhooks.provider import BadPayload, Parsed, Verified, VerifyContext, WebhookRequest, decode_json
 from interfaces.webhooks.providers._common import (
-    BasicAuth,
-    WebhookSettings,
+    BasicOrBearerSettings,
     address,
-    check_basic_auth,
-    check_bearer,
+    check_credential,
+    flat,
+    iso_or_none,
+    string_or_none,
     text_or_none,
-    utc_from_unix,
+    unix_or_none,
 )
 
 T = EmailEventType
@@ -62,16 +54,8 @@ _SOFT = frozenset({20, 21, 22, 23, 24, 40, 50, 51, 52, 53, 54, 60, 70, 100})
 _ADMIN_FAILURE = 25
 
 
-class SparkPostSettings(WebhookSettings, kw_only=True):
+class SparkPostSettings(BasicOrBearerSettings, kw_only=True):
     """The credentials configured on the SparkPost webhook: Basic auth or an OAuth2 bearer token."""
-
-    basic_auth: BasicAuth | None = None
-    bearer_token: str | None = None
-
-    def __post_init__(self) -> None:
-        # Fail closed: a webhook without credentials would accept anyone's events.
-        if (self.basic_auth is None) == (self.bearer_token is None) or self.bearer_token == "":
-            raise ValueError("set exactly one of basic_auth or bearer_token")
 
 
 class SparkPost:
@@ -82,13 +66,7 @@ class SparkPost:
     Settings: ClassVar[type[msgspec.Struct]] = SparkPostSettings
 
     def verify(self, request: WebhookRequest, settings: SparkPostSettings, ctx: VerifyContext) -> Verified:
-        if settings.basic_auth is not None:
-            check_basic_auth(request.headers, settings.basic_auth)
-            return Verified(method="basic")
-        if settings.bearer_token:
-            check_bearer(request.headers, settings.bearer_token)
-            return Verified(method="bearer")
-        raise VerificationFailed("no webhook credentials are configured")
+        return check_credential(request.headers, settings.basic_auth, settings.bearer_token)
 
     def parse(self, request: WebhookRequest) -> Parsed:
         body = decode_json(request.body)
@@ -127,12 +105,12 @@ def _event(event: Any, item: Any) -> NormalizedEvent | Quarantined:
         provider_message_id=text_or_none(event.get("transmission_id")) or text_or_none(event.get("message_id")),
         provider_event_id=text_or_none(event.get("event_id")),
         bounce_class=bounce_class,
-        click_url=_text(event.get("target_link_url")),
-        reason=_text(event.get("raw_reason")) or _text(event.get("reason")),
+        click_url=string_or_none(event.get("target_link_url")),
+        reason=string_or_none(event.get("raw_reason")) or string_or_none(event.get("reason")),
         smtp_code=text_or_none(event.get("error_code")),
-        user_agent=_text(event.get("user_agent")),
-        ip=_text(event.get("ip_address")),
-        metadata=_metadata(event),
+        user_agent=string_or_none(event.get("user_agent")),
+        ip=string_or_none(event.get("ip_address")),
+        metadata=flat(event.get("rcpt_meta"), tags=event.get("rcpt_tags")),
         raw=item,
     )
 
@@ -151,42 +129,7 @@ def _bounce(code: Any) -> tuple[EmailEventType, BounceClass | None]:
 
 def _when(value: Any) -> datetime | None:
     # Unix seconds as a string; generation_failure events have been seen with ISO 8601 instead.
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        return None
-    try:
-        return utc_from_unix(value)
-    except (ValueError, OverflowError, OSError):
-        pass
-    try:
-        return _utc_from_iso(value) if isinstance(value, str) else None
-    except (ValueError, OverflowError):
-        return None
-
-
-def _metadata(event: dict[str, Any]) -> dict[str, str]:
-    meta = event.get("rcpt_meta")
-    out = {k: _flat(v) for k, v in meta.items() if v is not None} if isinstance(meta, dict) else {}
-    tags = event.get("rcpt_tags")
-    if isinstance(tags, list) and tags:
-        # The recipient's own metadata wins should it also use the key "tags".
-        out.setdefault("tags", _flat(tags))
-    return out
-
-
-def _flat(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _utc_from_iso(value: str) -> datetime:
-    # Not _common.utc_from_iso, which mangles a fraction followed by an offset ("12.126Z", "12.5+00:00").
-    parsed = datetime.fromisoformat(value.strip())
-    if parsed.tzinfo is None:
-        raise ValueError("timestamp without offset")
-    return parsed.astimezone(UTC)
+    return unix_or_none(value) or iso_or_none(value)
 
 
 PROVIDER = SparkPost()

@@ -40,28 +40,29 @@ An item that breaks these rules is quarantined with the reason; the rest of the 
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 import msgspec
 
 from domain.email_event import BounceClass, EmailEventType, NormalizedEvent, Quarantined
-from interfaces.webhooks.provider import BadPayload, Parsed, Verified, VerifyContext, WebhookRequest, decode_json
+from interfaces.webhooks.provider import Parsed, Verified, VerifyContext, WebhookRequest, decode_json
 from interfaces.webhooks.providers import _standard_webhooks as scheme
-from interfaces.webhooks.providers._common import WebhookSettings, address, text_or_none
+from interfaces.webhooks.providers._common import (
+    address,
+    flat,
+    iso_or_none,
+    one_or_many,
+    string_or_none,
+    text_or_none,
+)
 
 _TYPES = {t.value: t for t in EmailEventType}
 _CLASSES = {c.value: c for c in BounceClass}
 
 
-class StandardWebhooksSettings(WebhookSettings, kw_only=True):
+class StandardWebhooksSettings(scheme.SecretsSettings, kw_only=True):
     """The sender's ``whsec_`` secrets; more than one while it rotates keys."""
-
-    secrets: list[str]
-
-    def __post_init__(self) -> None:
-        scheme.check_secrets(self.secrets)
 
 
 class StandardWebhooks:
@@ -76,11 +77,9 @@ class StandardWebhooks:
 
     def parse(self, request: WebhookRequest) -> Parsed:
         body = decode_json(request.body)
-        if isinstance(body, dict):
-            return [_event(body, scheme.message_id(request.headers))]
-        if isinstance(body, list):
-            return [_event(item, None) for item in body]
-        raise BadPayload("body must be an event object or a JSON array of event objects")
+        # One header cannot name several events: only a lone object takes the webhook-id.
+        header_id = scheme.message_id(request.headers) if isinstance(body, dict) else None
+        return [_event(item, header_id) for item in one_or_many(body)]
 
 
 class _Invalid(ValueError):
@@ -114,13 +113,13 @@ def _normalize(item: Any, header_id: str | None) -> NormalizedEvent:
         provider_message_id=text_or_none(data.get("message_id")),
         provider_event_id=text_or_none(data.get("event_id")) or header_id,
         bounce_class=_bounce_class(data) if kind is EmailEventType.BOUNCED else None,
-        click_url=_text(data.get("url")),
-        reason=_text(data.get("reason")),
+        click_url=string_or_none(data.get("url")),
+        reason=string_or_none(data.get("reason")),
         smtp_code=text_or_none(data.get("smtp_code")),
         machine_open=machine_open if isinstance(machine_open, bool) else None,
-        user_agent=_text(data.get("user_agent")),
-        ip=_text(data.get("ip")),
-        metadata={k: _flat(v) for k, v in metadata.items() if v is not None},
+        user_agent=string_or_none(data.get("user_agent")),
+        ip=string_or_none(data.get("ip")),
+        metadata=flat(metadata),
         raw=item,
     )
 
@@ -133,10 +132,9 @@ def _recipient(data: dict[str, Any]) -> str:
 
 
 def _when(value: Any) -> datetime:
-    try:
-        return _utc_from_iso(value)
-    except (AttributeError, ValueError, OverflowError):
-        raise _Invalid("timestamp is missing or not ISO 8601 with an offset") from None
+    if (when := iso_or_none(value)) is None:
+        raise _Invalid("timestamp is missing or not ISO 8601 with an offset")
+    return when
 
 
 def _bounce_class(data: dict[str, Any]) -> BounceClass:
@@ -144,22 +142,6 @@ def _bounce_class(data: dict[str, Any]) -> BounceClass:
     if not isinstance(given, str) or given not in _CLASSES:
         raise _Invalid("data.bounce_class must be hard, soft or undetermined")
     return _CLASSES[given]
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _flat(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _utc_from_iso(value: str) -> datetime:
-    # Not _common.utc_from_iso, which mangles a fraction followed by an offset ("12.126Z", "12.5+00:00").
-    parsed = datetime.fromisoformat(value.strip())
-    if parsed.tzinfo is None:
-        raise ValueError("timestamp without offset")
-    return parsed.astimezone(UTC)
 
 
 PROVIDER = StandardWebhooks()
