@@ -36,7 +36,8 @@ def normalize_email(value: str) -> str:
     local, at, domain = text.rpartition("@")
     if not at or not local or not domain:
         raise InvalidEmail("an email address needs a local part, an @ and a domain", value=text[:MAX_LENGTH])
-    if len(local) > MAX_LOCAL or not _LOCAL.match(local) or local.startswith(".") or local.endswith(".") or ".." in local:
+    dots_misplaced = local.startswith(".") or local.endswith(".") or ".." in local
+    if len(local) > MAX_LOCAL or not _LOCAL.match(local) or dots_misplaced:
         raise InvalidEmail("the part before @ is not a valid mailbox name", value=text[:MAX_LENGTH])
     try:
         ascii_domain = domain.rstrip(".").encode("idna").decode("ascii").lower()

@@ -9,6 +9,8 @@ API_KEYS = uuid5(TIDINGS, "api-keys")
 def bootstrap_admin_key_id() -> UUID:
     """The first admin key has a fixed id so that two racing first starts create only one."""
     return uuid5(API_KEYS, "bootstrap-admin")
+
+
 CONTACTS = uuid5(TIDINGS, "contacts")
 TAG_SETS = uuid5(TIDINGS, "tag-sets")
 TAG_CATALOGUE = uuid5(TIDINGS, "tag-catalogue")
