@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test services lint bench clean
+.PHONY: install run test services browser lint bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,10 +17,13 @@ install: $(STAMP)
 run: install
 	$(BIN)/tidings serve
 
+browser:
+	scripts/ensure-browser
+
 services:
 	scripts/ensure-services
 
-test: install services
+test: install services browser
 	$(BIN)/python -m pytest
 
 lint: install
