@@ -22,6 +22,9 @@ class Projection(ABC):
     version: ClassVar[int] = 1
     # Event classes this projection reads; the store filters the rest out in SQL.
     topics: ClassVar[tuple[str, ...]] = ()
+    # Names of projections whose tables ``apply`` reads. The runner never lets this projection pass
+    # their positions, so what it reads already includes every event it is applying.
+    after: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def create_statements(self, dialect: str) -> Sequence[str]:

@@ -60,6 +60,7 @@ class ProjectionRunner:
         names = [p.name for p in projections]
         if len(set(names)) != len(names):
             raise ValueError(f"projection names must be unique: {names}")
+        projections = _dependencies_first(projections)
         self.store = store
         self.mapper = mapper
         self.db = db
@@ -115,7 +116,7 @@ class ProjectionRunner:
     def _step(self, name: str) -> tuple[int, bool]:
         # Returns (events applied, whether the position moved): a batch may only skip other topics.
         projection = self.projections[name]
-        head = self.store.head()
+        head = self._ceiling(projection)
         start = self.position(name)
         if start >= head:
             return 0, False
@@ -145,7 +146,9 @@ class ProjectionRunner:
         """Catch every projection up; returns events applied."""
         # One look at the head and the positions: an idle pass costs two queries, not two per projection.
         head = self.store.head()
-        behind = [st.name for st in self.status(head) if st.position < head]
+        # status() is in name order; keep dependency order so a dependent runs after what it reads.
+        lagging = {st.name for st in self.status(head) if st.position < head}
+        behind = [name for name in self.projections if name in lagging]
         total = 0
         for name in behind:
             try:
@@ -184,6 +187,12 @@ class ProjectionRunner:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.01)
+
+    def _ceiling(self, projection: Projection) -> int:
+        head = self.store.head()
+        if not projection.after:
+            return head
+        return min(head, *(self.position(name) for name in projection.after))
 
     def _advance(self, tx: Tx, name: str, start: int, end: int) -> None:
         tx.execute(
@@ -229,6 +238,29 @@ class ProjectionRunner:
         self._wake.set()
         if self._thread:
             self._thread.join(timeout=10)
+
+
+def _dependencies_first(projections: Sequence[Projection]) -> list[Projection]:
+    by_name = {p.name: p for p in projections}
+    ordered: list[Projection] = []
+    visiting: set[str] = set()
+
+    def visit(p: Projection) -> None:
+        if p in ordered:
+            return
+        if p.name in visiting:
+            raise ValueError(f"projection dependencies form a cycle at {p.name!r}")
+        visiting.add(p.name)
+        for name in p.after:
+            if name not in by_name:
+                raise ValueError(f"projection {p.name!r} reads {name!r}, which is not registered")
+            visit(by_name[name])
+        visiting.discard(p.name)
+        ordered.append(p)
+
+    for p in projections:
+        visit(p)
+    return ordered
 
 
 def _now() -> str:
