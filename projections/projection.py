@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from projections.db import Tx
+from projections.db import Database, Tx
 
 
 class Projection(ABC):
@@ -25,6 +25,9 @@ class Projection(ABC):
     # Names of projections whose tables ``apply`` reads. The runner never lets this projection pass
     # their positions, so what it reads already includes every event it is applying.
     after: ClassVar[tuple[str, ...]] = ()
+    # Read models that move with the clock rather than with events get ``tick`` called this often
+    # by a running runner (seconds; None: never).
+    tick_seconds: ClassVar[float | None] = None
 
     @abstractmethod
     def create_statements(self, dialect: str) -> Sequence[str]:
@@ -37,3 +40,6 @@ class Projection(ABC):
     @abstractmethod
     def apply(self, tx: Tx, events: Sequence[Any]) -> None:
         """Write the effect of ``events`` (in log order) into the tables."""
+
+    def tick(self, db: Database) -> None:  # noqa: B027 - optional hook, a no-op unless overridden
+        """Bring time-dependent rows up to date; called by the runner every ``tick_seconds``."""

@@ -69,6 +69,7 @@ class ProjectionRunner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._ticked: dict[str, float] = {}
 
     # -- setup and status -------------------------------------------------------------------
 
@@ -218,6 +219,7 @@ class ProjectionRunner:
         while not self._stop.is_set():
             try:
                 self.catch_up_all()
+                self.tick_due()
                 delay = interval
             except Exception:
                 log.exception("projection runner failed; retrying")
@@ -225,6 +227,19 @@ class ProjectionRunner:
             self._stop.wait(settle)
             self._wake.wait(delay)
             self._wake.clear()
+
+    def tick_due(self, now: float | None = None) -> list[str]:
+        """Call ``tick`` on projections whose interval has passed; returns their names."""
+        now = time.monotonic() if now is None else now
+        ticked = []
+        for name, projection in self.projections.items():
+            every = projection.tick_seconds
+            if every is None or now - self._ticked.get(name, float("-inf")) < every:
+                continue
+            self._ticked[name] = now
+            projection.tick(self.db)
+            ticked.append(name)
+        return ticked
 
     def start(self, interval: float = 0.2) -> None:
         """Run the loop in a daemon thread."""

@@ -71,3 +71,24 @@ def test_unknown_or_cyclic_dependencies_are_refused(container: Container) -> Non
         ProjectionRunner(container.store, container.keys.mapper, container.db, [KeysSeen()])
     with pytest.raises(ValueError, match="cycle"):
         ProjectionRunner(container.store, container.keys.mapper, container.db, [Loop(), Other()])
+
+
+class Ticking(KeysSeen):
+    name = "ticking"
+    tick_seconds = 10.0
+
+    def __init__(self) -> None:
+        self.ticks = 0
+
+    def tick(self, db: Any) -> None:
+        self.ticks += 1
+
+
+def test_time_dependent_projections_tick_at_their_interval(container: Container) -> None:
+    ticking = Ticking()
+    runner = ProjectionRunner(container.store, container.keys.mapper, container.db, [ApiKeysProjection(), ticking])
+
+    assert runner.tick_due(now=100.0) == ["ticking"]
+    assert runner.tick_due(now=105.0) == []
+    assert runner.tick_due(now=110.5) == ["ticking"]
+    assert ticking.ticks == 2
