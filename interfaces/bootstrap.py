@@ -17,6 +17,7 @@ from application.history import AuditHistory
 from application.intake import Intake
 from application.keys import ApiKeys
 from application.store import EventStoreResources
+from application.tags import Tags
 from interfaces.config import Settings
 from interfaces.webhooks.connections import ConnectionCache
 from projections.api_keys import ApiKeysProjection
@@ -25,6 +26,7 @@ from projections.email_events import EmailEventsProjection
 from projections.esp_connections import EspConnectionsProjection
 from projections.projection import Projection
 from projections.runner import ProjectionRunner
+from projections.tags import TagsProjection, count_tagged
 
 log = logging.getLogger("tidings")
 
@@ -40,6 +42,7 @@ class Container:
     history: AuditHistory
     connections: EspConnections
     intake: Intake
+    tags: Tags
     runner: ProjectionRunner
     secret_key: str
     connection_cache: ConnectionCache
@@ -59,7 +62,12 @@ class Container:
 
 def default_projections() -> list[Projection]:
     """Every read model the service maintains."""
-    return [ApiKeysProjection(), EspConnectionsProjection(), EmailEventsProjection()]
+    return [
+        ApiKeysProjection(),
+        EspConnectionsProjection(),
+        EmailEventsProjection(),
+        TagsProjection(),
+    ]
 
 
 def build(settings: Settings, projections: list[Projection] | None = None) -> Container:
@@ -81,6 +89,7 @@ def build(settings: Settings, projections: list[Projection] | None = None) -> Co
         history=AuditHistory(store),
         connections=EspConnections(store),
         intake=Intake(store),
+        tags=Tags(store, lambda tag_ids: count_tagged(db, tag_ids)),
         runner=runner,
         secret_key=resolve_secret_key(settings),
         connection_cache=ConnectionCache(db),
