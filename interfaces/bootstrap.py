@@ -12,6 +12,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from application.contact_imports import ContactImports
+from application.contacts import Contacts
 from application.esp_connections import EspConnections
 from application.history import AuditHistory
 from application.intake import Intake
@@ -21,6 +23,8 @@ from application.tags import Tags
 from interfaces.config import Settings
 from interfaces.webhooks.connections import ConnectionCache
 from projections.api_keys import ApiKeysProjection
+from projections.contact_imports import ContactImportsProjection
+from projections.contacts import ContactsProjection
 from projections.db import Database, dialect_of
 from projections.email_events import EmailEventsProjection
 from projections.esp_connections import EspConnectionsProjection
@@ -42,6 +46,8 @@ class Container:
     history: AuditHistory
     connections: EspConnections
     intake: Intake
+    contacts: Contacts
+    contact_imports: ContactImports
     tags: Tags
     runner: ProjectionRunner
     secret_key: str
@@ -66,6 +72,8 @@ def default_projections() -> list[Projection]:
         ApiKeysProjection(),
         EspConnectionsProjection(),
         EmailEventsProjection(),
+        ContactsProjection(),
+        ContactImportsProjection(),
         TagsProjection(),
     ]
 
@@ -79,6 +87,7 @@ def build(settings: Settings, projections: list[Projection] | None = None) -> Co
     store = EventStoreResources(env, configure=(lambda ds: _pin_search_path(ds, schema)) if schema else None)
     db = Database(store.datastore, dialect_of(store.datastore))
     keys = ApiKeys(store)
+    contacts = Contacts(store)
     runner = ProjectionRunner(store, keys.mapper, db, projections or default_projections())
     runner.setup()
     return Container(
@@ -89,6 +98,8 @@ def build(settings: Settings, projections: list[Projection] | None = None) -> Co
         history=AuditHistory(store),
         connections=EspConnections(store),
         intake=Intake(store),
+        contacts=contacts,
+        contact_imports=ContactImports(store, contacts),
         tags=Tags(store, lambda tag_ids: count_tagged(db, tag_ids)),
         runner=runner,
         secret_key=resolve_secret_key(settings),
