@@ -211,12 +211,14 @@ class TagCatalogue(TidingsAggregate):
     ) -> TagNode:
         """Change details, slug (rename) and/or parent (move; ``""`` for top level), all or nothing."""
         node = self.get(path)
+        # Paths in the request name nodes as they are before it, so the new parent is found first.
+        new_parent = None if not parent else self.get(parent)
         if description is not None or metadata is not None:
             self._update(node, description, metadata)
         if slug is not None:
             self._rename(node, check_slug(slug))
         if parent is not None:
-            self._move(node, None if parent == "" else self.get(parent))
+            self._move(node, new_parent)
         return node
 
     def _update(self, node: TagNode, description: str | None, metadata: dict[str, Any] | None) -> None:

@@ -22,6 +22,7 @@ from interfaces.http.keys import KeysController
 from interfaces.http.metrics import Metrics
 from interfaces.http.middleware import RequestContextMiddleware, require_json
 from interfaces.http.ops import ProjectionsController, healthz, metrics, readyz
+from interfaces.http.tags import ContactTagsController, TagsController
 from interfaces.rate_limits import MemoryRateLimiter, RedisRateLimiter
 from interfaces.webhooks.batcher import DeliveryBatcher
 from interfaces.webhooks.certificates import CertificateFetcher
@@ -77,6 +78,8 @@ def create_app(
             EspConnectionsController,
             EmailEventsController,
             QuarantineController,
+            TagsController,
+            ContactTagsController,
         ],
         middleware=[ApiKeyAuthMiddleware()],
         before_request=require_json,

@@ -276,3 +276,10 @@ def test_unknown_paths_are_reported_as_not_found() -> None:
 
     assert caught.value.details == {"path": "b"}
     assert catalogue.existing(["a", "b"]) == [node("a")]
+
+
+def test_an_edit_names_the_new_parent_as_it_was_before_the_edit() -> None:
+    catalogue = given_paths("a", "a/b", "a/b/c")
+
+    with pytest.raises(TagCycle):
+        catalogue.edit("a/b", slug="z", parent="a/b/c")
