@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from application.base import TidingsApplication
+from application.contacts import _select_events as select_events
 from application.store import EventStoreResources
 from domain.errors import Conflict, Invalid
 from domain.ids import TAG_CATALOGUE
@@ -95,6 +96,14 @@ class Tags(TidingsApplication):
             return None
         return tag_set
 
+    def tag_sets(self, contact_ids: Sequence[UUID]) -> dict[UUID, TagSet]:
+        """The existing tag sets of these contacts, by contact id: one query per 900, not one per contact."""
+        rebuilt: dict[UUID, Any] = {}
+        for stored in select_events(self.recorder, [tag_set_id(c) for c in contact_ids]):
+            event: Any = self.mapper.to_domain_event(stored)
+            rebuilt[event.originator_id] = event.mutate(rebuilt.get(event.originator_id))
+        return {s.contact_id: s for s in rebuilt.values() if isinstance(s, TagSet)}
+
     def create(self, path: str, description: str = "", metadata: dict[str, Any] | None = None) -> TagNode:
         """Create a tag (and its missing ancestors)."""
         catalogue = self.catalogue()
@@ -132,7 +141,8 @@ class Tags(TidingsApplication):
     def _tag_batch(self, contact_ids: Sequence[UUID], add: Sequence[str], remove: Sequence[str]) -> int:
         catalogue = self.catalogue()
         add_ids, remove_ids = catalogue.ensure(add), catalogue.existing(remove)
-        changed = [TagSet.change(self.tag_set(c), c, add_ids, remove_ids) for c in contact_ids]
+        existing = self.tag_sets(contact_ids)
+        changed = [TagSet.change(existing.get(c), c, add_ids, remove_ids) for c in contact_ids]
         sets = [s for s in changed if s is not None and s.pending_events]
         # A catalogue that did not exist yet is saved only when this tagging created nodes in it.
         self.save(*([catalogue] if add_ids else []), *sets)
