@@ -15,8 +15,8 @@ from uuid import UUID, uuid4
 from application.base import TidingsApplication
 from application.contacts import ContactInput, Contacts, Outcome, apply_input
 from application.store import EventStoreResources
-from domain.contact import Contact
-from domain.contact_fields import clean_email
+from domain.contact import KEEP, Contact
+from domain.contact_fields import clean_attribute_changes, clean_email, clean_locale, clean_timezone
 from domain.contact_import import ContactImport
 from domain.email_address import contact_id_for
 from domain.errors import Conflict, Invalid
@@ -117,30 +117,55 @@ class ContactImports(TidingsApplication):
 
     def _stage(self, batch: Sequence[Row]) -> _Staged:
         staged = _Staged({}, dict.fromkeys(Outcome, 0), [])
-        ids: dict[int, UUID] = {}
-        for i, row in enumerate(batch):
+        # Rows of one address in a batch are merged (later rows win) and applied once: a file that states
+        # a contact twice records only the net change, so importing it again records nothing.
+        groups: dict[UUID, list[tuple[int, ContactInput]]] = {}
+        for row in batch:
             if isinstance(row, RowProblem):
                 staged.errors.append({"row": row.number, "field": row.field, "message": row.message})
                 continue
             try:
-                ids[i] = contact_id_for(clean_email(row.contact.email))
-            except Invalid as exc:
-                staged.errors.append(_problem(row.number, exc))
-        existing = self._contacts.load_many(list(dict.fromkeys(ids.values())))
-        for i, contact_id in ids.items():
-            row = batch[i]
-            assert isinstance(row, ImportRow)
-            current = staged.changed.get(contact_id) or existing.get(contact_id)
-            try:
-                contact, outcome = apply_input(current, row.contact)
+                checked = _checked(row.contact)
             except Invalid as exc:
                 staged.errors.append(_problem(row.number, exc))
                 continue
+            groups.setdefault(contact_id_for(str(checked.email)), []).append((row.number, checked))
+        existing = self._contacts.load_many(list(groups))
+        for contact_id, rows in groups.items():
+            try:
+                contact, outcome = apply_input(existing.get(contact_id), _merged([data for _, data in rows]))
+            except Invalid as exc:
+                staged.errors.extend(_problem(number, exc) for number, _ in rows)
+                continue
             staged.counts[outcome] += 1
+            staged.counts[Outcome.UPDATED if outcome is Outcome.CREATED else outcome] += len(rows) - 1
             if outcome is not Outcome.UNCHANGED:
                 staged.changed[contact_id] = contact
         staged.errors.sort(key=lambda e: e["row"])
         return staged
+
+
+def _checked(data: ContactInput) -> ContactInput:
+    """The row's fields validated on their own, so a bad row is reported alone."""
+    return ContactInput(
+        clean_email(data.email),
+        clean_attribute_changes(data.attributes),
+        data.timezone if data.timezone is KEEP else clean_timezone(data.timezone),
+        data.locale if data.locale is KEEP else clean_locale(data.locale),
+    )
+
+
+def _merged(inputs: list[ContactInput]) -> ContactInput:
+    if len(inputs) == 1:
+        return inputs[0]
+    attributes: dict[str, object] = {}
+    timezone: object = KEEP
+    locale: object = KEEP
+    for data in inputs:
+        attributes.update(data.attributes)
+        timezone = timezone if data.timezone is KEEP else data.timezone
+        locale = locale if data.locale is KEEP else data.locale
+    return ContactInput(inputs[0].email, attributes, timezone, locale)
 
 
 def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:

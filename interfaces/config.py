@@ -53,6 +53,8 @@ class Settings:
     """TIDINGS_WEBHOOK_RATE_PER_SECOND: webhook requests per second per ESP connection, unless it sets its own."""
     webhook_max_body_bytes: int = 5_242_880
     """TIDINGS_WEBHOOK_MAX_BODY_BYTES: largest webhook body, unless the connection sets its own (413 beyond)."""
+    import_max_bytes: int = 2_147_483_648
+    """TIDINGS_IMPORT_MAX_BYTES: largest contact import file uploaded to the API (413 beyond)."""
 
     @property
     def database(self) -> str:
@@ -87,6 +89,7 @@ class Settings:
             max_body_bytes=_number(env, "TIDINGS_MAX_BODY_BYTES", 1_048_576, int),
             webhook_rate_per_second=_number(env, "TIDINGS_WEBHOOK_RATE_PER_SECOND", 200.0, float),
             webhook_max_body_bytes=_number(env, "TIDINGS_WEBHOOK_MAX_BODY_BYTES", 5_242_880, int),
+            import_max_bytes=_number(env, "TIDINGS_IMPORT_MAX_BYTES", 2_147_483_648, int),
         )
 
     def persistence_env(self) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from interfaces.cli.contacts import contacts
 from interfaces.cli.history import history
 from interfaces.cli.keys import keys
 from interfaces.cli.projections import projections
@@ -23,6 +24,7 @@ cli.add_command(keys)
 cli.add_command(projections)
 cli.add_command(history)
 cli.add_command(webhooks)
+cli.add_command(contacts)
 
 if __name__ == "__main__":
     cli()

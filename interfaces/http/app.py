@@ -13,6 +13,8 @@ from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, Swagge
 
 from interfaces.bootstrap import Container
 from interfaces.http.auth import ApiKeyAuthMiddleware
+from interfaces.http.contact_imports import ContactImportsController
+from interfaces.http.contacts import ContactsController
 from interfaces.http.deps import DEPENDENCIES
 from interfaces.http.email_events import EmailEventsController, QuarantineController
 from interfaces.http.errors import exception_handlers
@@ -78,6 +80,8 @@ def create_app(
             EspConnectionsController,
             EmailEventsController,
             QuarantineController,
+            ContactImportsController,
+            ContactsController,
             TagsController,
             ContactTagsController,
         ],
