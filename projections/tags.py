@@ -17,6 +17,7 @@ from eventsourcing.utils import get_topic
 
 from domain.tag_catalogue import TagCatalogue
 from domain.tag_set import TagSet
+from projections.contacts import TABLE as CONTACTS
 from projections.db import Database, Tx
 from projections.email_events import stamp
 from projections.projection import Projection
@@ -203,6 +204,17 @@ def count_tagged(db: Database, tag_ids: Sequence[UUID]) -> int:
     marks = ", ".join("?" for _ in tag_ids)
     sql = f"SELECT COUNT(DISTINCT contact_id) AS n FROM {TAGGED} WHERE tag_id IN ({marks})"
     return int(db.query(sql, [str(t) for t in tag_ids])[0]["n"])
+
+
+def missing_contacts(db: Database, contact_ids: Sequence[UUID]) -> list[UUID]:
+    """Those of these ids that the contacts read model does not hold, in the order given."""
+    found: set[str] = set()
+    ids = [str(c) for c in dict.fromkeys(contact_ids)]
+    for start in range(0, len(ids), 900):  # below SQLite's oldest limit of 999 parameters
+        chunk = ids[start : start + 900]
+        marks = ", ".join("?" for _ in chunk)
+        found.update(r["id"] for r in db.query(f"SELECT id FROM {CONTACTS} WHERE id IN ({marks})", chunk))
+    return [UUID(c) for c in ids if c not in found]
 
 
 # Every (ancestor, descendant) pair including (node, node): at most nodes x 8 rows.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
@@ -9,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from domain.api_key import Role
+from domain.errors import NotFound
 from domain.events import because
 from domain.tag_catalogue import UnknownTag
 from interfaces.bootstrap import Container
@@ -24,7 +26,7 @@ from interfaces.http.schemas.tags import (
     TagTreeNode,
     TagUpdate,
 )
-from projections.tags import TagRow, contact_tags, get_tag, list_tags, tag_tree
+from projections.tags import TagRow, contact_tags, get_tag, list_tags, missing_contacts, tag_tree
 from projections.tags import TagTreeNode as TreeRow
 
 EDITOR = require(Role.EDITOR)
@@ -67,6 +69,18 @@ def _delete(container: Container, path: str, force: bool, reason: str | None) ->
     container.settle()
 
 
+def _known_contacts(container: Container, contact_ids: Sequence[UUID]) -> None:
+    missing = missing_contacts(container.db, contact_ids)
+    if missing:
+        container.settle()  # a contact created a moment ago may not have reached the read model yet
+        missing = missing_contacts(container.db, missing)
+    if len(contact_ids) == 1 and missing:
+        raise NotFound(f"contact {missing[0]} not found", contact_id=str(missing[0]))
+    if missing:
+        raise NotFound(f"{len(missing)} contacts not found; nothing was tagged",
+                       count=len(missing), unknown=[str(m) for m in missing[:100]])  # fmt: skip
+
+
 def _contact_tags(container: Container, contact_id: UUID) -> ContactTags:
     container.settle()
     return ContactTags(contact_id, contact_tags(container.db, contact_id))
@@ -96,9 +110,10 @@ class TagsController(Controller):
         return [_tag(r) for r in list_tags(container.db)]
 
     @post("/bulk", operation_id="bulkTagContacts", guards=[EDITOR], status_code=200, sync_to_thread=True,
-          responses=documented(400, 409, 415, 422, *_ERRORS))  # fmt: skip
+          responses=documented(400, 404, 409, 415, 422, *_ERRORS))  # fmt: skip
     def bulk(self, data: JSONBody[BulkTagging], container: NamedDependency[Container]) -> BulkTagged:
-        """Add and remove tags on up to 10,000 contacts (atomic batches of 500)."""
+        """Add and remove tags on up to 10,000 contacts (atomic batches of 500); 404 if any contact is unknown."""
+        _known_contacts(container, data.contact_ids)
         with because(data.reason):
             changed = container.tags.tag_many(data.contact_ids, data.add, data.remove)
         container.settle()
@@ -155,6 +170,7 @@ class ContactTagsController(Controller):
          responses=documented(400, 404, *_ERRORS))  # fmt: skip
     def read(self, contact_id: FromPath[UUID], container: NamedDependency[Container]) -> ContactTags:
         """The contact's tags (paths)."""
+        _known_contacts(container, [contact_id])
         return ContactTags(contact_id, contact_tags(container.db, contact_id))
 
     @post("/", operation_id="tagContact", guards=[EDITOR], status_code=200, sync_to_thread=True,
@@ -163,6 +179,7 @@ class ContactTagsController(Controller):
         self, contact_id: FromPath[UUID], data: JSONBody[ContactTagsChange], container: NamedDependency[Container]
     ) -> ContactTags:
         """Add tags (unknown paths are created) and remove tags (unknown paths are ignored)."""
+        _known_contacts(container, [contact_id])
         with because(data.reason):
             container.tags.tag(contact_id, data.add, data.remove)
         return _contact_tags(container, contact_id)

@@ -11,8 +11,14 @@ from tests.interfaces.client import Api, bearer, error_of
 TAGS = "/api/v1/tags"
 
 
-def contact_url() -> str:
-    return f"/api/v1/contacts/{uuid4()}/tags"
+def new_contact(api: Api) -> str:
+    response = api.client.post("/api/v1/contacts", json={"email": f"{uuid4().hex}@example.com"}, headers=api.admin)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def contact_url(api: Api) -> str:
+    return f"/api/v1/contacts/{new_contact(api)}/tags"
 
 
 def create(api: Api, path: str, **body: Any) -> dict[str, Any]:
@@ -57,7 +63,7 @@ def test_malformed_bodies_are_400(api: Api) -> None:
 
 
 def test_listing_is_flat_by_default_and_nested_with_counts_on_request(api: Api) -> None:
-    ann, bob = contact_url(), contact_url()
+    ann, bob = contact_url(api), contact_url(api)
     assert api.client.post(ann, json={"add": ["i/sports/football", "i/music"]}, headers=api.admin).status_code == 200
     assert api.client.post(bob, json={"add": ["i/sports"]}, headers=api.admin).status_code == 200
 
@@ -82,7 +88,7 @@ def test_an_unknown_tag_is_a_404(api: Api) -> None:
 
 
 def test_patch_renames_and_moves_and_contacts_follow(api: Api) -> None:
-    contact = contact_url()
+    contact = contact_url(api)
     api.client.post(contact, json={"add": ["interests/sports/football"]}, headers=api.admin)
     create(api, "archive")
 
@@ -114,7 +120,7 @@ def test_patch_refusals(api: Api) -> None:
 
 
 def test_deleting_a_tag_in_use_needs_force(api: Api) -> None:
-    contact = contact_url()
+    contact = contact_url(api)
     api.client.post(contact, json={"add": ["events/berlin"]}, headers=api.admin)
 
     refused = api.client.delete(f"{TAGS}/events", headers=api.admin)
@@ -136,7 +142,7 @@ def test_deleting_an_unused_subtree_needs_no_force(api: Api) -> None:
 
 
 def test_tagging_a_contact_creates_new_paths_and_ignores_unknown_removals(api: Api) -> None:
-    url = contact_url()
+    url = contact_url(api)
 
     added = api.client.post(url, json={"add": ["vip", "beta/testers"]}, headers=api.admin)
     changed = api.client.post(url, json={"add": ["vip"], "remove": ["beta/testers", "never/was"]}, headers=api.admin)
@@ -149,7 +155,7 @@ def test_tagging_a_contact_creates_new_paths_and_ignores_unknown_removals(api: A
 
 
 def test_a_bad_path_in_a_tagging_names_the_list_and_index(api: Api) -> None:
-    response = api.client.post(contact_url(), json={"add": ["ok", "not ok"]}, headers=api.admin)
+    response = api.client.post(contact_url(api), json={"add": ["ok", "not ok"]}, headers=api.admin)
 
     details = error_of(response, 422, "invalid_tag_path")
     assert (details["field"], details["index"], details["segment"]) == ("add", 1, "not ok")
@@ -157,13 +163,13 @@ def test_a_bad_path_in_a_tagging_names_the_list_and_index(api: Api) -> None:
 
 
 def test_the_same_path_in_add_and_remove_is_a_422(api: Api) -> None:
-    response = api.client.post(contact_url(), json={"add": ["a"], "remove": ["a"]}, headers=api.admin)
+    response = api.client.post(contact_url(api), json={"add": ["a"], "remove": ["a"]}, headers=api.admin)
 
     error_of(response, 422, "tag_in_add_and_remove")
 
 
 def test_bulk_tagging(api: Api) -> None:
-    contacts = [str(uuid4()) for _ in range(30)]
+    contacts = [new_contact(api) for _ in range(30)]
 
     first = api.client.post(f"{TAGS}/bulk", json={"contact_ids": contacts, "add": ["promo/spring"]}, headers=api.admin)
     again = api.client.post(f"{TAGS}/bulk", json={"contact_ids": contacts[:5], "add": ["promo/spring"]},
@@ -195,11 +201,11 @@ def test_a_tag_named_bulk_stays_reachable(api: Api) -> None:
 def test_writes_need_an_editor_and_reads_any_role(api: Api) -> None:
     _, analyst = api.issue("analyst")
     _, editor = api.issue("editor")
-    url = contact_url()
+    url = contact_url(api)
 
     error_of(api.client.post(TAGS, json={"path": "a"}, headers=bearer(analyst)), 403, "forbidden")
     error_of(api.client.post(url, json={"add": ["a"]}, headers=bearer(analyst)), 403, "forbidden")
-    error_of(api.client.post(f"{TAGS}/bulk", json={"contact_ids": [str(uuid4())]}, headers=bearer(analyst)), 403,
+    error_of(api.client.post(f"{TAGS}/bulk", json={"contact_ids": [new_contact(api)]}, headers=bearer(analyst)), 403,
              "forbidden")  # fmt: skip
     assert api.client.post(TAGS, json={"path": "a"}, headers=bearer(editor)).status_code == 201
     error_of(api.client.delete(f"{TAGS}/a", headers=bearer(analyst)), 403, "forbidden")
@@ -216,3 +222,20 @@ def test_the_catalogue_state_is_auditable(api: Api) -> None:
     assert response.status_code == 200
     nodes = response.json()["state"]["nodes"]
     assert sorted(n["slug"] for n in nodes.values()) == ["a", "b"]
+
+
+def test_an_unknown_contact_is_a_404(api: Api) -> None:
+    url = f"/api/v1/contacts/{uuid4()}/tags"
+
+    error_of(api.client.get(url, headers=api.admin), 404, "not_found")
+    error_of(api.client.post(url, json={"add": ["vip"]}, headers=api.admin), 404, "not_found")
+    assert api.client.get(TAGS, headers=api.admin).json() == []
+
+
+def test_bulk_tagging_with_unknown_contacts_tags_nobody(api: Api) -> None:
+    known, unknown = new_contact(api), str(uuid4())
+
+    response = api.client.post(f"{TAGS}/bulk", json={"contact_ids": [known, unknown], "add": ["x"]}, headers=api.admin)
+
+    assert error_of(response, 404, "not_found") == {"count": 1, "unknown": [unknown]}
+    assert api.client.get(f"/api/v1/contacts/{known}/tags", headers=api.admin).json()["tags"] == []
