@@ -11,7 +11,7 @@ import re
 import zoneinfo
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from domain.email_address import InvalidEmail, normalize_email
@@ -26,6 +26,7 @@ MAX_TEXT = 2000
 MAX_EXACT_INTEGER = 2**53
 # Built-in fields of the segment language and columns of the contacts read model: never attribute names.
 RESERVED_NAMES = frozenset({"email", "email_domain", "timezone", "locale", "created_at", "updated_at", "id"})
+_valid_names: set[str] = set()
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # language(-script)(-region)(-variant)*: the subset of BCP 47 that mail clients and CLDR actually use.
 _LOCALE = re.compile(
@@ -71,6 +72,12 @@ def clean_email(value: object) -> str:
     """The normalized address, or ``InvalidEmail`` naming the ``email`` field."""
     if not isinstance(value, str):
         raise InvalidEmail("email must be a string", field="email")
+    return _normalized(value)
+
+
+# An import checks each row's address, then registers the contact with it: remember the recent ones.
+@lru_cache(maxsize=8192)
+def _normalized(value: str) -> str:
     try:
         return normalize_email(value)
     except InvalidEmail as exc:
@@ -116,6 +123,8 @@ def clean_locale(value: object) -> str | None:
 
 def clean_attribute_name(name: object) -> str:
     """The name unchanged, or ``InvalidAttributeName``."""
+    if isinstance(name, str) and name in _valid_names:
+        return name
     if not isinstance(name, str) or not _NAME.match(name) or len(name) > MAX_NAME:
         shown = name[:80] if isinstance(name, str) else repr(name)[:80]
         raise InvalidAttributeName(
@@ -127,6 +136,8 @@ def clean_attribute_name(name: object) -> str:
         raise InvalidAttributeName(
             f"{name!r} is a built-in contact field, not an attribute", field=f"attributes.{name}"
         )
+    if len(_valid_names) < 10_000:  # every row of an import names the same few attributes
+        _valid_names.add(name)
     return name
 
 
