@@ -174,3 +174,18 @@ def test_a_version_clash_is_retried_but_a_rule_is_the_answer() -> None:
     with pytest.raises(TagExists):
         _retrying(duplicate)
     assert len(calls) == 1
+
+
+def test_concurrent_catalogue_edits_conflict_instead_of_losing_one(container: Container) -> None:
+    container.tags.create("a")
+    first, second = container.tags.catalogue(), container.tags.catalogue()
+    first.create("b")
+    second.create("c")
+    container.tags.save(first)
+
+    with pytest.raises(Conflict) as caught:
+        container.tags.save(second)
+
+    assert type(caught.value) is Conflict
+    assert container.tags.catalogue().find("b") is not None
+    assert container.tags.catalogue().find("c") is None
