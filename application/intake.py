@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.compressor import ZlibCompressor
+from eventsourcing.persistence import Mapper
 from eventsourcing.utils import get_topic
 
 from application.base import TidingsApplication
@@ -30,8 +33,23 @@ class Delivery:
     quarantined: list[dict[str, Any]]
 
 
+class FastZlibCompressor(ZlibCompressor):
+    """zlib at level 1: half the CPU of the default level 6 for ~20% more bytes, and the same stream format,
+    so every other mapper (the projection runner's) still decompresses what it writes."""
+
+    def compress(self, data: bytes) -> bytes:
+        return zlib.compress(data, 1)
+
+
 class Intake(TidingsApplication):
     """Records webhook deliveries durably; dedup of their events happens in the email events projection."""
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        # A delivery's state is large (raw body plus normalized events) and written once on the hot path.
+        mapper = super().construct_mapper()
+        if type(mapper.compressor) is ZlibCompressor:
+            mapper.compressor = FastZlibCompressor()
+        return mapper
 
     def record(self, deliveries: Sequence[Delivery]) -> int:
         """Save all deliveries in one transaction; returns the log position of the last one."""

@@ -25,7 +25,7 @@ import httpx
 import psycopg
 
 from bench._common import PG_DSN, _pg_schema, median, print_machine, print_table
-from bench.ingest_load import events, new_key, post_all, signed
+from bench.ingest_load import events, new_key, post_all, ready, signed
 
 TIDINGS = str(Path(sys.executable).parent / "tidings")
 
@@ -39,12 +39,13 @@ def _free_port() -> int:
 class Server:
     """`tidings serve` on its own PostgreSQL schema, quiet logs, no rate limit in the way."""
 
-    def __init__(self, url: str, data_dir: str) -> None:
+    def __init__(self, url: str, data_dir: str, workers: int = 1) -> None:
         self.port = _free_port()
         env = {**os.environ, "TIDINGS_DATABASE_URL": url, "TIDINGS_DATA_DIR": data_dir, "TIDINGS_PORT": str(self.port),
                "TIDINGS_LOG_LEVEL": "WARNING", "TIDINGS_WEBHOOK_RATE_PER_SECOND": "1000000",
                "TIDINGS_API_RATE_PER_SECOND": "1000000"}  # fmt: skip
-        self.proc = subprocess.Popen([TIDINGS, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        command = [TIDINGS, "serve", "--workers", str(workers)]
+        self.proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{self.port}"
         assert self.proc.stdout is not None
         banner = b""
@@ -68,14 +69,20 @@ class Server:
         self.proc.wait(timeout=30)
 
 
-def _post_from_processes(url: str, requests: list[Any], processes: int, concurrency: int) -> tuple[float, list[Any]]:
+def _post_from_processes(
+    url: str, requests: list[Any], processes: int, concurrency: int, rate: float | None = None, method: str = "POST"
+) -> tuple[float, list[Any]]:
+    """Requests split over client processes that start together; (seconds to the last answer, results)."""
     slices = [requests[i::processes] for i in range(processes)]
+    share = rate / processes if rate else None
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(processes) as pool:
-        started = time.perf_counter()
-        parts = pool.starmap(post_all, [(url, part, concurrency) for part in slices])
-        elapsed = time.perf_counter() - started
-    return elapsed, [r for part in parts for r in part]
+        # Every client process has imported and is idle before the clock starts.
+        pool.map(ready, range(processes))
+        start_at = time.time() + 0.5
+        parts = pool.starmap(post_all, [(url, part, concurrency, start_at, share, method) for part in slices])
+    elapsed = max(finished for _, finished in parts) - start_at
+    return elapsed, [r for part, _ in parts for r in part]
 
 
 def _sendgrid_connection(server: Server, public_key: str) -> Any:
@@ -113,17 +120,27 @@ def _copy_baseline(schema: str, rows: int) -> float:
         return time.perf_counter() - started
 
 
+def _load() -> float:
+    return os.getloadavg()[0]
+
+
+def _cell(values: list[float], fmt: str = ",.0f") -> str:
+    """Median and min-max of the repeats."""
+    return f"{median(values):{fmt}} ({min(values):{fmt}}-{max(values):{fmt}})"
+
+
 def run_batches(args: argparse.Namespace) -> None:
     """Batches of 500: acked events/s, time to queryable, COPY baseline."""
     rows = []
     for repeat in range(args.repeats):
         with _pg_schema() as (schema, url), tempfile.TemporaryDirectory() as tmp:
-            server = Server(url, tmp)
+            server = Server(url, tmp, args.workers)
             try:
                 key, public = new_key()
                 conn = _sendgrid_connection(server, public)
                 target = server.base + conn["webhook_url"]
                 requests = [signed(key, events(args.batch, i * args.batch)) for i in range(args.batches)]
+                load = _load()
                 elapsed, results = _post_from_processes(target, requests, args.processes, args.concurrency)
                 acked = sum(r[1] for r in results)
                 failures = sum(1 for r in results if r[0] != 200)
@@ -132,37 +149,61 @@ def run_batches(args: argparse.Namespace) -> None:
             finally:
                 server.stop()
         rate, e2e, copy_rate = acked / elapsed, acked / (elapsed + catch_up), acked / baseline
-        rows.append((rate, catch_up, e2e, copy_rate, failures))
+        rows.append((rate, catch_up, e2e, copy_rate, rate / copy_rate, e2e / copy_rate, load))
         print(f"repeat {repeat + 1}: {acked} events acked in {elapsed:.2f}s ({rate:,.0f}/s), "
-              f"queryable {catch_up:.2f}s later, COPY baseline {copy_rate:,.0f}/s, {failures} non-200")  # fmt: skip
-    ack, lag, e2e, copy = (median([r[i] for r in rows]) for i in range(4))
+              f"queryable {catch_up:.2f}s later, COPY baseline {copy_rate:,.0f}/s, {failures} non-200, "
+              f"load {load:.2f}")  # fmt: skip
+    col = [[r[i] for r in rows] for i in range(7)]
     print_table(
-        f"Batches of {args.batch}, {args.processes} client processes x {args.concurrency} connections (median of "
-        f"{args.repeats})",
+        f"Batches of {args.batch}, {args.workers} server worker(s), {args.processes} client processes x "
+        f"{args.concurrency} connections (median (min-max) of {args.repeats})",
         ["acked events/s", "queryable after (s)", "end-to-end events/s", "COPY baseline events/s",
-         "acked / COPY", "end-to-end / COPY"],
-        [[f"{ack:,.0f}", f"{lag:.2f}", f"{e2e:,.0f}", f"{copy:,.0f}", f"{ack / copy:.2f}", f"{e2e / copy:.2f}"]],
+         "acked / COPY", "end-to-end / COPY", "load avg"],
+        [[_cell(col[0]), _cell(col[1], ".2f"), _cell(col[2]), _cell(col[3]), _cell(col[4], ".2f"),
+          _cell(col[5], ".2f"), _cell(col[6], ".1f")]],
     )  # fmt: skip
 
 
 def run_singles(args: argparse.Namespace) -> None:
-    """One event per request: requests/s and latency."""
-    with _pg_schema() as (_, url), tempfile.TemporaryDirectory() as tmp:
-        server = Server(url, tmp)
-        try:
-            key, public = new_key()
-            conn = _sendgrid_connection(server, public)
-            requests = [signed(key, events(1, i)) for i in range(args.singles)]
-            elapsed, results = _post_from_processes(server.base + conn["webhook_url"], requests, args.processes, 16)
-        finally:
-            server.stop()
-    latencies = sorted(r[2] for r in results if r[0] == 200)
-    p = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
+    """One event per request: the most the server takes (closed loop), then latency at ``--rate`` (open loop).
+
+    The bare ceiling is the same client against `GET /healthz` on the same server: HTTP and middleware
+    without verification or storage.
+    """
+    rows = []
+    for repeat in range(args.repeats):
+        with _pg_schema() as (_, url), tempfile.TemporaryDirectory() as tmp:
+            server = Server(url, tmp, args.workers)
+            try:
+                key, public = new_key()
+                conn = _sendgrid_connection(server, public)
+                target = server.base + conn["webhook_url"]
+                load = _load()
+                health = [(b"", {})] * args.singles
+                bare, bare_results = _post_from_processes(server.base + "/healthz", health, args.processes, 16,
+                                                          method="GET")  # fmt: skip
+                most = [signed(key, events(1, i)) for i in range(args.singles)]
+                closed, closed_results = _post_from_processes(target, most, args.processes, 16)
+                paced = [signed(key, events(1, args.singles + i)) for i in range(int(args.rate * args.seconds))]
+                opened, open_results = _post_from_processes(target, paced, args.processes, 32, rate=args.rate)
+            finally:
+                server.stop()
+        latencies = sorted(r[2] for r in open_results if r[0] == 200)
+        p = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
+        failures = sum(1 for r in [*closed_results, *open_results, *bare_results] if r[0] != 200)
+        rows.append((len(bare_results) / bare, len(closed_results) / closed, len(open_results) / opened,
+                     p[49] * 1000, p[98] * 1000, failures, load))  # fmt: skip
+        print(f"repeat {repeat + 1}: healthz {rows[-1][0]:,.0f} req/s, webhook max {rows[-1][1]:,.0f} req/s; at "
+              f"{args.rate:,.0f} req/s offered: {rows[-1][2]:,.0f} done, p50 {rows[-1][3]:.1f} ms, p99 "
+              f"{rows[-1][4]:.1f} ms; {failures} non-200, load {load:.2f}")  # fmt: skip
+    col = [[r[i] for r in rows] for i in range(7)]
     print_table(
-        f"Single-event requests ({args.singles}, {args.processes} processes x 16 connections)",
-        ["requests/s", "p50 ms", "p99 ms", "non-200"],
-        [[f"{len(results) / elapsed:,.0f}", f"{p[49] * 1000:.1f}", f"{p[98] * 1000:.1f}",
-          sum(1 for r in results if r[0] != 200)]],
+        f"Single-event requests, {args.workers} server worker(s), {args.processes} client processes (median "
+        f"(min-max) of {args.repeats}); open loop at {args.rate:,.0f} req/s for {args.seconds:.0f} s",
+        ["healthz req/s (bare)", "webhook max req/s", "webhook / healthz", f"done at {args.rate:,.0f}/s",
+         "p50 ms", "p99 ms", "non-200", "load avg"],
+        [[_cell(col[0]), _cell(col[1]), f"{median(col[1]) / median(col[0]):.2f}", _cell(col[2]),
+          _cell(col[3], ".1f"), _cell(col[4], ".1f"), sum(col[5]), _cell(col[6], ".1f")]],
     )  # fmt: skip
 
 
@@ -172,13 +213,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batches", type=int, default=60, help="batches per repeat")
     parser.add_argument("--batch", type=int, default=500, help="events per batch")
     parser.add_argument("--processes", type=int, default=2, help="client processes")
-    parser.add_argument("--concurrency", type=int, default=4, help="connections per client process")
-    parser.add_argument("--singles", type=int, default=3000, help="single-event requests")
+    parser.add_argument("--concurrency", type=int, default=4, help="connections per client process (batches)")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes (tidings serve --workers)")
+    parser.add_argument("--singles", type=int, default=3000, help="single-event requests in the closed-loop run")
+    parser.add_argument("--rate", type=float, default=1000, help="offered single-event requests/s (open loop)")
+    parser.add_argument("--seconds", type=float, default=5, help="length of the open-loop run")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", choices=["batches", "singles"], help="run one of the two measurements")
     args = parser.parse_args(argv)
     print_machine()
-    run_batches(args)
-    run_singles(args)
+    if args.only != "singles":
+        run_batches(args)
+    if args.only != "batches":
+        run_singles(args)
 
 
 if __name__ == "__main__":

@@ -55,39 +55,68 @@ def signed(key: ec.EllipticCurvePrivateKey, payload: list[dict[str, Any]]) -> tu
     }
 
 
-def post_all(url: str, requests: list[tuple[bytes, dict[str, str]]], concurrency: int) -> list[tuple[int, int, float]]:
-    """Post every request with ``concurrency`` keep-alive connections; (status, events acked, seconds) each."""
-    return asyncio.run(_post_all(url, requests, concurrency))
+def ready(_: object = None) -> bool:
+    """A no-op run in every client process before the clock starts, so imports are not timed."""
+    return True
 
 
-async def _post_all(url: str, requests: list[tuple[bytes, dict[str, str]]], concurrency: int) -> list[Any]:
+def post_all(
+    url: str,
+    requests: list[tuple[bytes, dict[str, str]]],
+    concurrency: int,
+    start_at: float,
+    rate: float | None = None,
+    method: str = "POST",
+) -> tuple[list[tuple[int, int, float]], float]:
+    """Post every request over ``concurrency`` keep-alive connections, from wall-clock time ``start_at``.
+
+    Closed loop when ``rate`` is None (each connection sends its next request when the last one is
+    answered: the most the server takes). Open loop otherwise: request i is due at ``start_at + i / rate``
+    and its latency counts from that moment, so a server that falls behind is charged for the queue it
+    causes (no coordinated omission). Returns (status, events acked, seconds) per request, and the
+    wall-clock time the last answer arrived.
+    """
+    return asyncio.run(_post_all(url, requests, concurrency, start_at, rate, method))
+
+
+async def _post_all(
+    url: str,
+    requests: list[tuple[bytes, dict[str, str]]],
+    concurrency: int,
+    start_at: float,
+    rate: float | None,
+    method: str,
+) -> tuple[list[tuple[int, int, float]], float]:
     # A bare HTTP/1.1 client: httpx costs ~1 ms of CPU per request, which on two shared cores made the
     # load generator, not the server, the bottleneck.
     parts = urlsplit(url)
-    queue: asyncio.Queue[tuple[bytes, dict[str, str]]] = asyncio.Queue()
-    for item in requests:
-        queue.put_nowait(item)
+    queue: asyncio.Queue[tuple[int, bytes, dict[str, str]]] = asyncio.Queue()
+    for i, (body, headers) in enumerate(requests):
+        queue.put_nowait((i, body, headers))
     results: list[tuple[int, int, float]] = []
+    connections = [await asyncio.open_connection(parts.hostname, parts.port) for _ in range(concurrency)]
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+    # perf_counter for intervals; start_at only lines the client processes up.
+    origin = time.perf_counter()
 
-    async def worker() -> None:
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while not queue.empty():
-                body, headers = queue.get_nowait()
+                i, body, headers = queue.get_nowait()
+                due = origin + i / rate if rate else time.perf_counter()
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
                 head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-                request = (
-                    f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n{head}Content-Length: {len(body)}\r\n\r\n"
-                ).encode() + body
-                started = time.perf_counter()
+                start = f"{method} {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                request = f"{start}{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
                 writer.write(request)
                 status, payload = await _response(reader)
-                acked = json.loads(payload).get("events", 0) if status == 200 else 0
-                results.append((status, acked, time.perf_counter() - started))
+                acked = json.loads(payload).get("events", 0) if status == 200 and method == "POST" else 0
+                results.append((status, acked, time.perf_counter() - due))
         finally:
             writer.close()
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return results
+    await asyncio.gather(*(worker(r, w) for r, w in connections))
+    return results, time.time()
 
 
 async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes]:

@@ -1,27 +1,53 @@
-"""`tidings serve` (HTTP API, projections inline by default) and `tidings worker` (projections only)."""
+"""`tidings serve` (HTTP API, projections inline by default) and `tidings worker` (projections only).
+
+With ``--workers N`` (PostgreSQL only) uvicorn runs N HTTP processes, each with its own connection pool
+and webhook batcher, and this process (the supervisor) runs the projections: they no longer share a
+GIL with request handling. Each worker acknowledges a webhook only after its own commit, and the email
+events projection de-duplicates across processes by id, so neither guarantee depends on the count.
+"""
 
 from __future__ import annotations
 
+import atexit
+import logging
 import signal
 import sys
 from types import FrameType
 
 import click
 import uvicorn
+from litestar import Litestar
 
 from interfaces.bootstrap import build
 from interfaces.config import Settings
 from interfaces.http.app import create_app
 from interfaces.logs import configure_logging
 
+log = logging.getLogger("tidings")
+# Workers save in other processes, so the supervisor's runner is never woken by a local save: poll often.
+SUPERVISOR_POLL_SECONDS = 0.05
+
 
 @click.command()
 @click.option("--host", default=None, help="Listen address (default TIDINGS_HOST).")
 @click.option("--port", type=int, default=None, help="Listen port (default TIDINGS_PORT).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="HTTP worker processes (more than one needs PostgreSQL; projections then run in the supervisor).",
+)
+def serve(host: str | None, port: int | None, workers: int) -> None:
     """Run the HTTP service."""
     settings = Settings.from_env()
     configure_logging(settings.log_level)
+    if workers > 1 and not settings.is_postgres:
+        raise click.UsageError("--workers above 1 needs PostgreSQL (TIDINGS_DATABASE_URL=postgresql://...)")
+    if workers > 1 and not settings.redis_url:
+        log.warning(
+            "several workers without TIDINGS_REDIS_URL: rate limits and the webhook replay guard are per process"
+        )
     container = build(settings)
     inline = settings.projections == "inline"
     issued = container.keys.issue_bootstrap_admin()
@@ -34,16 +60,27 @@ def serve(host: str | None, port: int | None) -> None:
             f"  It is shown this once; store it now:\n\n    {issued.token}\n\n"
         )
         sys.stdout.flush()
+    host, port = host or settings.host, port or settings.port
     try:
-        uvicorn.run(
-            create_app(container, run_projections=inline),
-            host=host or settings.host,
-            port=port or settings.port,
-            log_config=None,
-            access_log=False,
-        )
+        if workers == 1:
+            app = create_app(container, run_projections=inline)
+            uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        else:
+            if inline:
+                container.runner.start(SUPERVISOR_POLL_SECONDS)
+            factory = f"{__name__}:worker_app"
+            uvicorn.run(factory, factory=True, workers=workers, host=host, port=port, log_config=None, access_log=False)
     finally:
         container.close()
+
+
+def worker_app() -> Litestar:
+    """One HTTP worker of ``serve --workers N``: its own container, no projections (the supervisor runs them)."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    container = build(settings)
+    atexit.register(container.close)
+    return create_app(container, run_projections=False)
 
 
 @click.command()
