@@ -23,6 +23,7 @@ from application.tags import Tags
 from interfaces.config import Settings
 from interfaces.webhooks.connections import ConnectionCache
 from projections.api_keys import ApiKeysProjection
+from projections.contact_activity import ContactActivityProjection
 from projections.contact_imports import ContactImportsProjection
 from projections.contacts import ContactsProjection
 from projections.db import Database, dialect_of
@@ -74,6 +75,7 @@ def default_projections() -> list[Projection]:
         EmailEventsProjection(),
         ContactsProjection(),
         ContactImportsProjection(),
+        ContactActivityProjection(),
         TagsProjection(),
     ]
 

@@ -1,0 +1,107 @@
+"""A small world of contacts, tags and email activity, loaded straight into the segment engine's read models.
+
+Tables are created by the projections that own them and attribute rows are typed by the contacts
+projection's own ``attribute_row``, so a schema or typing change there fails the segment tests.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from domain.contact_fields import parse_datetime
+from projections.contact_activity import ContactActivityProjection
+from projections.contacts import ContactsProjection, attribute_row
+from projections.db import Database, Tx
+from projections.email_events import stamp
+from projections.tags import TagsProjection
+
+TABLES = ("contacts", "contacts_attributes", "tags", "tags_contacts", "contact_activity")
+PROJECTIONS = (ContactsProjection(), TagsProjection(), ContactActivityProjection())
+
+
+def instant(text: str) -> datetime | None:
+    """The instant an ISO 8601 date or date-time with offset names: the ADR's 'datetime' strings."""
+    moment = parse_datetime(text)
+    if moment is None:
+        return None
+    try:
+        stamp(moment)
+    except OverflowError:  # before the first representable UTC instant
+        return None
+    return moment
+
+
+@dataclass
+class Contact:
+    """A contact as the engine sees it."""
+
+    id: str
+    email: str
+    timezone: str | None
+    locale: str | None
+    created_at: datetime
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Activity:
+    """One email event linked to a contact."""
+
+    id: str
+    contact_id: str
+    type: str
+    campaign_id: str | None
+    occurred_at: datetime
+
+
+@dataclass
+class World:
+    """Contacts, a tag tree (id -> path), tag assignments and activity."""
+
+    contacts: list[Contact] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    assignments: set[tuple[str, str]] = field(default_factory=set)
+    activity: list[Activity] = field(default_factory=list)
+
+
+def create_tables(db: Database) -> None:
+    """The read-model tables the engine compiles against, created by the projections that own them."""
+    with db.transaction() as tx:
+        for projection in PROJECTIONS:
+            for statement in projection.create_statements(db.dialect):
+                tx.execute(statement)
+
+
+def load(db: Database, world: World) -> None:
+    """Replace the tables' contents with the world."""
+    with db.transaction() as tx:
+        for table in TABLES:
+            tx.execute(f"DELETE FROM {table}")
+        _insert(tx, world)
+
+
+def _insert(tx: Tx, world: World) -> None:
+    tx.executemany(
+        "INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (c.id, c.email, c.email.rpartition("@")[2], c.timezone, c.locale,
+             json.dumps(c.attributes, sort_keys=True), stamp(c.created_at), stamp(c.created_at))
+            for c in world.contacts
+        ],
+    )  # fmt: skip
+    tx.executemany(
+        "INSERT INTO contacts_attributes VALUES (?, ?, ?, ?, ?, ?)",
+        [attribute_row(c.id, name, v) for c in world.contacts for name, v in c.attributes.items()],
+    )
+    tx.executemany(
+        "INSERT INTO tags VALUES (?, ?, NULL, ?, '', '{}', ?, ?)",
+        [(i, p, p.rpartition("/")[2], p.count("/"), "2026-01-01T00:00:00.000000+00:00") for i, p in world.tags.items()],
+    )
+    tx.executemany("INSERT INTO tags_contacts VALUES (?, ?)", sorted(world.assignments))
+    tx.executemany(
+        "INSERT INTO contact_activity VALUES (?, ?, ?, ?, ?)",
+        [(a.id, a.contact_id, a.type, a.campaign_id, stamp(a.occurred_at)) for a in world.activity],
+    )
