@@ -44,7 +44,7 @@ class Server:
         env = {**os.environ, "TIDINGS_DATABASE_URL": url, "TIDINGS_DATA_DIR": data_dir, "TIDINGS_PORT": str(self.port),
                "TIDINGS_LOG_LEVEL": "WARNING", "TIDINGS_WEBHOOK_RATE_PER_SECOND": "1000000",
                "TIDINGS_API_RATE_PER_SECOND": "1000000"}  # fmt: skip
-        command = [TIDINGS, "serve", "--workers", str(workers)]
+        command = [TIDINGS, "serve", *(["--workers", str(workers)] if workers > 1 else [])]
         self.proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{self.port}"
         assert self.proc.stdout is not None
