@@ -6,8 +6,10 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from psycopg import sql
@@ -18,6 +20,7 @@ from application.esp_connections import EspConnections
 from application.history import AuditHistory
 from application.intake import Intake
 from application.keys import ApiKeys
+from application.segments import Resolve, Segments
 from application.store import EventStoreResources
 from application.tags import Tags
 from interfaces.config import Settings
@@ -31,6 +34,10 @@ from projections.email_events import EmailEventsProjection
 from projections.esp_connections import EspConnectionsProjection
 from projections.projection import Projection
 from projections.runner import ProjectionRunner
+from projections.segment_engine import preview as preview_definition
+from projections.segment_engine import validate as validate_definition
+from projections.segment_memberships import SegmentMembershipsProjection
+from projections.segments import SegmentsProjection, get_segment
 from projections.tags import TagsProjection, count_tagged
 
 log = logging.getLogger("tidings")
@@ -50,6 +57,7 @@ class Container:
     contacts: Contacts
     contact_imports: ContactImports
     tags: Tags
+    segments: Segments
     runner: ProjectionRunner
     secret_key: str
     connection_cache: ConnectionCache
@@ -60,6 +68,12 @@ class Container:
         if not ok:
             log.warning("read models lag behind the event store; is a projection runner running?")
         return ok
+
+    def preview_segment(self, definition: Any, now: datetime, sample: int) -> tuple[int, list[Any]]:
+        """Count an unsaved definition over the read models and take the first ``sample`` members."""
+        resolver = lambda sid: _saved_definition(self.db, sid)  # noqa: E731
+        result = preview_definition(self.db, definition, now, sample, resolver=resolver)
+        return result.count, result.sample
 
     def close(self) -> None:
         """Stop background work and close the connection pool."""
@@ -77,6 +91,8 @@ def default_projections() -> list[Projection]:
         ContactImportsProjection(),
         ContactActivityProjection(),
         TagsProjection(),
+        SegmentsProjection(),
+        SegmentMembershipsProjection(),
     ]
 
 
@@ -103,10 +119,32 @@ def build(settings: Settings, projections: list[Projection] | None = None) -> Co
         contacts=contacts,
         contact_imports=ContactImports(store, contacts),
         tags=Tags(store, lambda tag_ids: count_tagged(db, tag_ids)),
+        segments=Segments(store, _validate_definition),
         runner=runner,
         secret_key=resolve_secret_key(settings),
         connection_cache=ConnectionCache(db),
     )
+
+
+def _validate_definition(definition: Any, segment_id: UUID, resolve: Resolve) -> dict[str, Any]:
+    # The application resolves references through the store (UUIDs); the language speaks strings.
+    def by_text(text: str) -> Any:
+        try:
+            return resolve(UUID(text))
+        except ValueError:
+            return None
+
+    validated: dict[str, Any] = validate_definition(definition, by_text, str(segment_id))
+    return validated
+
+
+def _saved_definition(db: Database, text: str) -> Any:
+    try:
+        row = get_segment(db, UUID(text))
+    except ValueError:
+        return None
+    # Archived segments keep their meaning for the segments that refer to them.
+    return None if row is None else row.definition
 
 
 def resolve_secret_key(settings: Settings) -> str:

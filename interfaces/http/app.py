@@ -13,6 +13,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, Swagge
 
 from interfaces.bootstrap import Container
 from interfaces.http.auth import ApiKeyAuthMiddleware
+from interfaces.http.builder import segment_builder, ui_asset
 from interfaces.http.contact_imports import ContactImportsController
 from interfaces.http.contacts import ContactsController
 from interfaces.http.deps import DEPENDENCIES
@@ -24,8 +25,10 @@ from interfaces.http.keys import KeysController
 from interfaces.http.metrics import Metrics
 from interfaces.http.middleware import RequestContextMiddleware, require_json
 from interfaces.http.ops import ProjectionsController, healthz, metrics, readyz
+from interfaces.http.segments import SegmentsController
 from interfaces.http.tags import ContactTagsController, TagsController
 from interfaces.rate_limits import MemoryRateLimiter, RedisRateLimiter
+from interfaces.segment_cache import MemoryPreviewCache, RedisPreviewCache
 from interfaces.webhooks.batcher import DeliveryBatcher
 from interfaces.webhooks.certificates import CertificateFetcher
 from interfaces.webhooks.certificates import confirm_subscription as confirm_sns_subscription
@@ -54,10 +57,12 @@ def create_app(
         app.state.redis = None
         app.state.limiter = MemoryRateLimiter()
         app.state.replay = MemoryReplayGuard()
+        app.state.preview_cache = MemoryPreviewCache()
         if settings.redis_url:
             app.state.redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
             app.state.limiter = RedisRateLimiter(app.state.redis, settings.redis_prefix)
             app.state.replay = RedisReplayGuard(app.state.redis, settings.redis_prefix)
+            app.state.preview_cache = RedisPreviewCache(app.state.redis, settings.redis_prefix)
         app.state.batcher = DeliveryBatcher(container.intake)
         app.state.batcher.start()
         if run_projections:
@@ -80,6 +85,7 @@ def create_app(
             EspConnectionsController,
             EmailEventsController,
             QuarantineController,
+            SegmentsController,
             ContactImportsController,
             ContactsController,
             TagsController,
@@ -90,7 +96,7 @@ def create_app(
         dependencies=DEPENDENCIES,
     )
     return Litestar(
-        route_handlers=[api, healthz, readyz, metrics, probe_webhook, receive_webhook],
+        route_handlers=[api, healthz, readyz, metrics, probe_webhook, receive_webhook, segment_builder, ui_asset],
         lifespan=[lifespan],
         middleware=[RequestContextMiddleware()],
         exception_handlers=exception_handlers(),
