@@ -55,13 +55,14 @@ class ContactActivityProjection(Projection):
     def apply(self, tx: Tx, events: Sequence[Any]) -> None:
         # Runs of Received events become one insert: the hot path during intake.
         pending: list[tuple[Any, ...]] = []
+        contacts = _Contacts()
         for e in events:
             if isinstance(e, W.Received):  # type: ignore[attr-defined]
-                pending.extend(row for n in e.events if (row := _row(e.connection_id, n)) is not None)
+                pending.extend(row for n in e.events if (row := _row(e.connection_id, n, contacts)) is not None)
                 continue
             tx.insert_new(TABLE, COLUMNS, pending)
             pending = []
-            rows = [(n, _row(e.connection_id, n)) for n in e.events]
+            rows = [(n, _row(e.connection_id, n, contacts)) for n in e.events]
             tx.executemany(_UPSERT, [row for _, row in rows if row is not None])
             # A renormalized event whose recipient is no longer valid no longer links to a contact.
             gone = [(str(event_id(e.connection_id, n.key)),) for n, row in rows if row is None]
@@ -69,10 +70,21 @@ class ContactActivityProjection(Projection):
         tx.insert_new(TABLE, COLUMNS, pending)
 
 
-def _row(connection_id: UUID, n: NormalizedEvent) -> tuple[Any, ...] | None:
-    try:
-        contact_id = contact_id_for(normalize_email(n.recipient))
-    except InvalidEmail:
+class _Contacts(dict[str, str | None]):
+    """Recipient -> contact id (None: no valid address), memoized for one batch: recipients repeat."""
+
+    def __missing__(self, recipient: str) -> str | None:
+        try:
+            contact_id: str | None = str(contact_id_for(normalize_email(recipient)))
+        except InvalidEmail:
+            contact_id = None
+        self[recipient] = contact_id
+        return contact_id
+
+
+def _row(connection_id: UUID, n: NormalizedEvent, contacts: _Contacts) -> tuple[Any, ...] | None:
+    contact_id = contacts[n.recipient]
+    if contact_id is None:
         return None
     campaign = n.metadata.get(CAMPAIGN_KEY) or None
-    return (str(event_id(connection_id, n.key)), str(contact_id), n.type.value, campaign, stamp(n.occurred_at))
+    return (str(event_id(connection_id, n.key)), contact_id, n.type.value, campaign, stamp(n.occurred_at))
