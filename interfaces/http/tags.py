@@ -9,8 +9,9 @@ from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from application.tags import MAX_BULK_CONTACTS
 from domain.api_key import Role
-from domain.errors import NotFound
+from domain.errors import Invalid, NotFound
 from domain.events import because
 from domain.tag_catalogue import UnknownTag
 from interfaces.bootstrap import Container
@@ -26,6 +27,8 @@ from interfaces.http.schemas.tags import (
     TagTreeNode,
     TagUpdate,
 )
+from projections.segment_memberships import member_page
+from projections.segments import get_segment
 from projections.tags import TagRow, contact_tags, get_tag, list_tags, missing_contacts, tag_tree
 from projections.tags import TagTreeNode as TreeRow
 
@@ -81,6 +84,25 @@ def _known_contacts(container: Container, contact_ids: Sequence[UUID]) -> None:
                        count=len(missing), unknown=[str(m) for m in missing[:100]])  # fmt: skip
 
 
+def _bulk_targets(container: Container, data: BulkTagging) -> list[UUID]:
+    if (data.contact_ids is None) == (data.segment_id is None):
+        raise Invalid("give exactly one of contact_ids and segment_id", fields=["contact_ids", "segment_id"])
+    if data.contact_ids is not None:
+        _known_contacts(container, data.contact_ids)
+        return data.contact_ids
+    if get_segment(container.db, data.segment_id) is None:  # type: ignore[arg-type]
+        raise NotFound(f"segment {data.segment_id} not found", segment_id=str(data.segment_id))
+    container.settle()
+    # The members as they are now: taken before tagging, which may itself change membership.
+    rows = member_page(container.db, str(data.segment_id), None, MAX_BULK_CONTACTS + 1)
+    if len(rows) > MAX_BULK_CONTACTS:
+        raise Invalid(
+            f"the segment has more than {MAX_BULK_CONTACTS:,} members; bulk tagging takes at most that many",
+            segment_id=str(data.segment_id), limit=MAX_BULK_CONTACTS,
+        )  # fmt: skip
+    return [UUID(r["id"]) for r in rows]
+
+
 def _contact_tags(container: Container, contact_id: UUID) -> ContactTags:
     container.settle()
     return ContactTags(contact_id, contact_tags(container.db, contact_id))
@@ -112,12 +134,15 @@ class TagsController(Controller):
     @post("/bulk", operation_id="bulkTagContacts", guards=[EDITOR], status_code=200, sync_to_thread=True,
           responses=documented(400, 404, 409, 415, 422, *_ERRORS))  # fmt: skip
     def bulk(self, data: JSONBody[BulkTagging], container: NamedDependency[Container]) -> BulkTagged:
-        """Add and remove tags on up to 10,000 contacts (atomic batches of 500); 404 if any contact is unknown."""
-        _known_contacts(container, data.contact_ids)
+        """Add and remove tags on up to 10,000 contacts, listed or a saved segment's members (atomic batches of 500).
+
+        404 if any listed contact or the segment is unknown.
+        """
+        contact_ids = _bulk_targets(container, data)
         with because(data.reason):
-            changed = container.tags.tag_many(data.contact_ids, data.add, data.remove)
+            changed = container.tags.tag_many(contact_ids, data.add, data.remove)
         container.settle()
-        return BulkTagged(len(set(data.contact_ids)), changed)
+        return BulkTagged(len(set(contact_ids)), changed)
 
     @get("/{tag_path:path}", operation_id="getTag", guards=[ANY_ROLE], sync_to_thread=True,
          responses=documented(400, 404, *_ERRORS))  # fmt: skip

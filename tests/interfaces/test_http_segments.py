@@ -163,3 +163,28 @@ def test_roles_analysts_read_editors_write(api: Api) -> None:
 
     error_of(denied, 403, "forbidden")
     assert allowed.status_code == 200
+
+
+def test_bulk_tagging_a_segments_members(api: Api) -> None:
+    contact(api, "ann@example.com", ["interests/sports"], plan="pro")
+    contact(api, "bob@example.com", ["interests/sports"], plan="free")
+    segment_id = api.client.post(
+        "/api/v1/segments", json={"name": "Pros", "definition": SPORTS_PROS}, headers=api.admin
+    ).json()["id"]
+
+    tagged = api.client.post("/api/v1/tags/bulk", json={"segment_id": segment_id, "add": ["vip"]}, headers=api.admin)
+
+    assert tagged.status_code == 200, tagged.text
+    assert tagged.json() == {"contacts": 1, "changed": 1}
+    preview = api.client.post("/api/v1/segments/preview", json={"definition": {"tag": "vip"}}, headers=api.admin)
+    assert [m["email"] for m in preview.json()["sample"]] == ["ann@example.com"]
+    both = api.client.post(
+        "/api/v1/tags/bulk", json={"segment_id": segment_id, "contact_ids": [segment_id], "add": ["x"]},
+        headers=api.admin,
+    )  # fmt: skip
+    error_of(both, 422, "invalid")
+    unknown = api.client.post(
+        "/api/v1/tags/bulk", json={"segment_id": "00000000-0000-4000-8000-000000000000", "add": ["x"]},
+        headers=api.admin,
+    )  # fmt: skip
+    error_of(unknown, 404, "not_found")

@@ -78,7 +78,10 @@ class ContactTags(msgspec.Struct):
 class BulkTagging(msgspec.Struct, forbid_unknown_fields=True):
     """The same tagging for many contacts (each batch of 500 is saved atomically)."""
 
-    contact_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=MAX_BULK_CONTACTS)]
+    contact_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=MAX_BULK_CONTACTS)] | None = None
+    segment_id: Annotated[UUID, msgspec.Meta(description="Tag the saved segment's current members instead")] | None = (
+        None
+    )
     add: Paths = msgspec.field(default_factory=list)
     remove: Paths = msgspec.field(default_factory=list)
     reason: Reason | None = None
