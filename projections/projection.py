@@ -43,3 +43,26 @@ class Projection(ABC):
 
     def tick(self, db: Database) -> None:  # noqa: B027 - optional hook, a no-op unless overridden
         """Bring time-dependent rows up to date; called by the runner every ``tick_seconds``."""
+
+
+class Reactor(Projection):
+    """A follower of the log that issues commands (policies) instead of writing read-model rows.
+
+    It shares the projections' machinery: a tracked position, ``after`` to stay behind the read models
+    its decisions read, catch-up and rebuild. Delivery is at least once — a batch whose commands were
+    saved may be reacted to again after a crash — so ``react`` must issue only idempotent commands
+    (aggregates that remember the causes they applied). Re-running a reactor from zero changes nothing.
+    """
+
+    def create_statements(self, dialect: str) -> Sequence[str]:
+        return []
+
+    def tables(self) -> Sequence[str]:
+        return []
+
+    def apply(self, tx: Tx, events: Sequence[Any]) -> None:
+        raise TypeError("a reactor reacts outside the runner's transaction; the runner calls react()")
+
+    @abstractmethod
+    def react(self, events: Sequence[Any]) -> None:
+        """Issue the commands ``events`` call for (idempotently)."""

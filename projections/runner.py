@@ -18,7 +18,7 @@ from typing import Any
 from application.store import EventStoreResources
 from domain.errors import NotFound
 from projections.db import Database, Tx
-from projections.projection import Projection
+from projections.projection import Projection, Reactor
 
 log = logging.getLogger("tidings.projections")
 
@@ -127,6 +127,13 @@ class ProjectionRunner:
         # A short batch means every matching event up to head was read: jump to head.
         end = notifications[-1].id if len(notifications) == self.batch_size else head
         events = [self.mapper.to_domain_event(n) for n in notifications]
+        if isinstance(projection, Reactor):
+            # Commands go to the event store, not into this transaction: react first, then advance.
+            # A crash in between re-runs the batch, which idempotent commands make harmless.
+            projection.react(events)
+            with self.db.transaction() as tx:
+                self._advance(tx, name, start, end)
+            return len(events), True
         with self.db.transaction() as tx:
             self._advance(tx, name, start, end)
             projection.apply(tx, events)

@@ -11,7 +11,7 @@ from interfaces.bootstrap import Container, build
 from interfaces.config import Settings
 from projections.api_keys import ApiKeysProjection
 from projections.db import Tx
-from projections.projection import Projection
+from projections.projection import Projection, Reactor
 from projections.runner import ProjectionRunner
 
 SEEN = "keys_seen"
@@ -92,3 +92,42 @@ def test_time_dependent_projections_tick_at_their_interval(container: Container)
     assert runner.tick_due(now=105.0) == []
     assert runner.tick_due(now=110.5) == ["ticking"]
     assert ticking.ticks == 2
+
+
+class KeyNamer(Reactor):
+    """Test-only reactor: sees key events after the key read model has them; fails once when told to."""
+
+    name = "key_namer"
+    topics = ApiKeysProjection.topics
+    after = (ApiKeysProjection.name,)
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.seen: list[tuple[str, bool]] = []
+        self.fail_next = False
+
+    def react(self, events: Sequence[Any]) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("command store unavailable")
+        for e in events:
+            present = bool(self.db.query("SELECT 1 AS one FROM api_keys WHERE id = ?", (str(e.originator_id),)))
+            self.seen.append((str(e.originator_id), present))
+
+
+def test_a_reactor_follows_behind_its_read_models_and_retries_a_failed_batch(container: Container) -> None:
+    namer = KeyNamer(container.db)
+    runner = ProjectionRunner(container.store, container.keys.mapper, container.db, [namer, ApiKeysProjection()])
+    runner.setup()
+    issued = container.keys.issue("bot", "analyst").key.id
+
+    namer.fail_next = True
+    with pytest.raises(RuntimeError):
+        runner.catch_up_all()
+    assert runner.position("key_namer") == 0
+    runner.catch_up_all()
+
+    assert namer.seen == [(str(issued), True)]
+    assert runner.position("key_namer") == runner.position(ApiKeysProjection.name)
+    with pytest.raises(TypeError):
+        namer.apply(None, [])  # type: ignore[arg-type]
