@@ -63,6 +63,23 @@ class Server:
         """An admin API call."""
         return httpx.request(method, self.base + path, headers={"Authorization": f"Bearer {self.token}"}, **kw).json()
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server's processes (supervisor and workers) have used so far."""
+        pids, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
+            todo.extend(int(child) for child in children.stdout.split())
+        ticks = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         """Stop the server."""
         self.proc.send_signal(signal.SIGTERM)
@@ -141,27 +158,29 @@ def run_batches(args: argparse.Namespace) -> None:
                 conn = _sendgrid_connection(server, public)
                 target = server.base + conn["webhook_url"]
                 requests = [signed(key, events(args.batch, i * args.batch)) for i in range(args.batches)]
-                load = _load()
+                load, cpu = _load(), server.cpu_seconds()
                 elapsed, results = _post_from_processes(target, requests, args.processes, args.concurrency)
                 acked = sum(r[1] for r in results)
                 failures = sum(1 for r in results if r[0] != 200)
                 catch_up = _wait_queryable(server)
+                cpu = server.cpu_seconds() - cpu
                 baseline = _copy_baseline(schema) if acked else float("nan")
             finally:
                 server.stop()
         rate, e2e, copy_rate = acked / elapsed, acked / (elapsed + catch_up), acked / baseline
-        rows.append((rate, catch_up, e2e, copy_rate, rate / copy_rate, e2e / copy_rate, load))
+        cpu_us = cpu / acked * 1e6 if acked else float("nan")
+        rows.append((rate, catch_up, e2e, copy_rate, rate / copy_rate, e2e / copy_rate, cpu_us, load))
         print(f"repeat {repeat + 1}: {acked} events acked in {elapsed:.2f}s ({rate:,.0f}/s), "
               f"queryable {catch_up:.2f}s later, COPY baseline {copy_rate:,.0f}/s, {failures} non-200, "
-              f"load {load:.2f}")  # fmt: skip
-    col = [[r[i] for r in rows] for i in range(7)]
+              f"server CPU {cpu_us:.0f} µs/event, load {load:.2f}")  # fmt: skip
+    col = [[r[i] for r in rows] for i in range(8)]
     print_table(
         f"Batches of {args.batch}, {args.workers} server worker(s), {args.processes} client processes x "
         f"{args.concurrency} connections (median (min-max) of {args.repeats})",
         ["acked events/s", "queryable after (s)", "end-to-end events/s", "COPY baseline events/s",
-         "acked / COPY", "end-to-end / COPY", "load avg"],
+         "acked / COPY", "end-to-end / COPY", "server CPU µs/event", "load avg"],
         [[_cell(col[0]), _cell(col[1], ".2f"), _cell(col[2]), _cell(col[3]), _cell(col[4], ".2f"),
-          _cell(col[5], ".2f"), _cell(col[6], ".1f")]],
+          _cell(col[5], ".2f"), _cell(col[6]), _cell(col[7], ".1f")]],
     )  # fmt: skip
 
 
@@ -184,7 +203,10 @@ def run_singles(args: argparse.Namespace) -> None:
                 bare, bare_results = _post_from_processes(server.base + "/healthz", health, args.processes, 16,
                                                           method="GET")  # fmt: skip
                 most = [signed(key, events(1, i)) for i in range(args.singles)]
+                cpu = server.cpu_seconds()
                 closed, closed_results = _post_from_processes(target, most, args.processes, 16)
+                _wait_queryable(server)  # the projection's share of the work is counted too
+                cpu_us = (server.cpu_seconds() - cpu) / len(closed_results) * 1e6
                 paced = [signed(key, events(1, args.singles + i)) for i in range(int(args.rate * args.seconds))]
                 opened, open_results = _post_from_processes(target, paced, args.processes, 32, rate=args.rate)
             finally:
@@ -193,17 +215,18 @@ def run_singles(args: argparse.Namespace) -> None:
         p = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
         failures = sum(1 for r in [*closed_results, *open_results, *bare_results] if r[0] != 200)
         rows.append((len(bare_results) / bare, len(closed_results) / closed, len(open_results) / opened,
-                     p[49] * 1000, p[98] * 1000, failures, load))  # fmt: skip
+                     p[49] * 1000, p[98] * 1000, failures, load, cpu_us))  # fmt: skip
         print(f"repeat {repeat + 1}: healthz {rows[-1][0]:,.0f} req/s, webhook max {rows[-1][1]:,.0f} req/s; at "
               f"{args.rate:,.0f} req/s offered: {rows[-1][2]:,.0f} done, p50 {rows[-1][3]:.1f} ms, p99 "
-              f"{rows[-1][4]:.1f} ms; {failures} non-200, load {load:.2f}")  # fmt: skip
-    col = [[r[i] for r in rows] for i in range(7)]
+              f"{rows[-1][4]:.1f} ms; server CPU {cpu_us:.0f} µs/request; {failures} non-200, "
+              f"load {load:.2f}")  # fmt: skip
+    col = [[r[i] for r in rows] for i in range(8)]
     print_table(
         f"Single-event requests, {args.workers} server worker(s), {args.processes} client processes (median "
         f"(min-max) of {args.repeats}); open loop at {args.rate:,.0f} req/s for {args.seconds:.0f} s",
-        ["healthz req/s (bare)", "webhook max req/s", "webhook / healthz", f"done at {args.rate:,.0f}/s",
-         "p50 ms", "p99 ms", "non-200", "load avg"],
-        [[_cell(col[0]), _cell(col[1]), f"{median(col[1]) / median(col[0]):.2f}", _cell(col[2]),
+        ["healthz req/s (bare)", "webhook max req/s", "webhook / healthz", "server CPU µs/request",
+         f"done at {args.rate:,.0f}/s", "p50 ms", "p99 ms", "non-200", "load avg"],
+        [[_cell(col[0]), _cell(col[1]), f"{median(col[1]) / median(col[0]):.2f}", _cell(col[7]), _cell(col[2]),
           _cell(col[3], ".1f"), _cell(col[4], ".1f"), sum(col[5]), _cell(col[6], ".1f")]],
     )  # fmt: skip
 
