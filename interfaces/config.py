@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from domain.errors import Invalid
+from domain.link_tokens import KEY_ID
 
 _N = TypeVar("_N", int, float)
 
@@ -55,6 +57,12 @@ class Settings:
     """TIDINGS_WEBHOOK_MAX_BODY_BYTES: largest webhook body, unless the connection sets its own (413 beyond)."""
     import_max_bytes: int = 2_147_483_648
     """TIDINGS_IMPORT_MAX_BYTES: largest contact import file uploaded to the API (413 beyond)."""
+    public_url: str = "http://127.0.0.1:8000"
+    """TIDINGS_PUBLIC_URL: the origin contacts reach this service at; links in email are built from it."""
+    link_key_ids: tuple[str, ...] = ("k1",)
+    """TIDINGS_LINK_KEY_IDS: comma-separated; the first signs new links, every one verifies (rotation)."""
+    unsubscribe_mailto: str | None = None
+    """TIDINGS_UNSUBSCRIBE_MAILTO: address for List-Unsubscribe's mailto; unset omits the mailto."""
 
     @property
     def database(self) -> str:
@@ -90,6 +98,9 @@ class Settings:
             webhook_rate_per_second=_number(env, "TIDINGS_WEBHOOK_RATE_PER_SECOND", 200.0, float),
             webhook_max_body_bytes=_number(env, "TIDINGS_WEBHOOK_MAX_BODY_BYTES", 5_242_880, int),
             import_max_bytes=_number(env, "TIDINGS_IMPORT_MAX_BYTES", 2_147_483_648, int),
+            public_url=_public_url(get("TIDINGS_PUBLIC_URL") or "http://127.0.0.1:8000"),
+            link_key_ids=_key_ids(get("TIDINGS_LINK_KEY_IDS") or "k1"),
+            unsubscribe_mailto=_mailbox(get("TIDINGS_UNSUBSCRIBE_MAILTO") or None),
         )
 
     def persistence_env(self) -> dict[str, str]:
@@ -108,6 +119,31 @@ def _number(env: Mapping[str, str], name: str, default: _N, kind: type[_N]) -> _
     if value <= 0:
         raise ConfigError(f"{name} must be positive", value=raw)
     return value
+
+
+def _public_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError("TIDINGS_PUBLIC_URL must be an http(s) URL such as https://mail.example.com", value=raw)
+    return raw.rstrip("/")
+
+
+def _key_ids(raw: str) -> tuple[str, ...]:
+    ids = tuple(k.strip() for k in raw.split(","))
+    if len(set(ids)) != len(ids) or not all(KEY_ID.fullmatch(k) for k in ids):
+        raise ConfigError(
+            "TIDINGS_LINK_KEY_IDS must be distinct ids of 1-16 of A-Z a-z 0-9 _ -, comma-separated", value=raw
+        )
+    return ids
+
+
+def _mailbox(raw: str | None) -> str | None:
+    # It goes inside <mailto:...> in a mail header: nothing that could end the URI or add header parameters.
+    if raw is not None and not re.fullmatch(r"[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+", raw):
+        raise ConfigError(
+            "TIDINGS_UNSUBSCRIBE_MAILTO must be a plain address such as unsubscribe@example.com", value=raw
+        )
+    return raw
 
 
 _COMMON = {
