@@ -20,8 +20,10 @@ from application.esp_connections import EspConnections
 from application.history import AuditHistory
 from application.intake import Intake
 from application.keys import ApiKeys
+from application.preferences import Preferences
 from application.segments import Resolve, Segments
 from application.store import EventStoreResources
+from application.suppressions import Suppressions
 from application.tags import Tags
 from interfaces.config import Settings
 from interfaces.webhooks.connections import ConnectionCache
@@ -58,6 +60,8 @@ class Container:
     contact_imports: ContactImports
     tags: Tags
     segments: Segments
+    preferences: Preferences
+    suppressions: Suppressions
     runner: ProjectionRunner
     secret_key: str
     connection_cache: ConnectionCache
@@ -120,6 +124,8 @@ def build(settings: Settings, projections: list[Projection] | None = None) -> Co
         contact_imports=ContactImports(store, contacts),
         tags=Tags(store, lambda tag_ids: count_tagged(db, tag_ids)),
         segments=Segments(store, _validate_definition),
+        preferences=Preferences(store),
+        suppressions=Suppressions(store),
         runner=runner,
         secret_key=resolve_secret_key(settings),
         connection_cache=ConnectionCache(db),
