@@ -130,16 +130,22 @@ class ContactPreferences(TidingsAggregate):
             return False
         before = len(self.pending_events)
         if opted_out is not None and bool(opted_out) != self.opted_out:
-            (self._opted_out if opted_out else self._opted_in)(source=src, effective_at=at, cause=cause)
+            (self._opted_out if opted_out else self._opted_in)(
+                contact_id=self.contact_id, source=src, effective_at=at, cause=cause
+            )
         if choices:
-            self._categories_chosen(choices=choices, source=src, effective_at=at, cause=cause)
+            self._categories_chosen(
+                contact_id=self.contact_id, choices=choices, source=src, effective_at=at, cause=cause
+            )
         if new_frequency != self.frequency:
-            self._frequency_set(frequency=new_frequency, source=src, effective_at=at, cause=cause)
+            self._frequency_set(
+                contact_id=self.contact_id, frequency=new_frequency, source=src, effective_at=at, cause=cause
+            )
         if new_pause != self.paused_until:
             if new_pause is None:
-                self._unpaused(source=src, effective_at=at, cause=cause)
+                self._unpaused(contact_id=self.contact_id, source=src, effective_at=at, cause=cause)
             else:
-                self._paused(until=new_pause, source=src, effective_at=at, cause=cause)
+                self._paused(contact_id=self.contact_id, until=new_pause, source=src, effective_at=at, cause=cause)
         return len(self.pending_events) > before
 
     def opt_in_if_newer(
@@ -163,37 +169,40 @@ class ContactPreferences(TidingsAggregate):
         if cause is not None:
             self.causes.add(cause)
 
+    # The contact id is repeated on every event so that read models place a row without a lookup.
     @event("OptedOut")
-    def _opted_out(self, source: str, effective_at: datetime, cause: str | None) -> None:
+    def _opted_out(self, contact_id: UUID, source: str, effective_at: datetime, cause: str | None) -> None:
         self.opted_out = True
         self._saw(effective_at, cause)
 
     @event("OptedIn")
-    def _opted_in(self, source: str, effective_at: datetime, cause: str | None) -> None:
+    def _opted_in(self, contact_id: UUID, source: str, effective_at: datetime, cause: str | None) -> None:
         self.opted_out = False
         self._saw(effective_at, cause)
 
     @event("CategoriesChosen")
     def _categories_chosen(
-        self, choices: dict[str, bool], source: str, effective_at: datetime, cause: str | None
+        self, contact_id: UUID, choices: dict[str, bool], source: str, effective_at: datetime, cause: str | None
     ) -> None:
         self.categories.update(choices)
         self._saw(effective_at, cause)
 
     @event("FrequencySet")
     def _frequency_set(
-        self, frequency: dict[str, Any] | None, source: str, effective_at: datetime, cause: str | None
+        self, contact_id: UUID, frequency: dict[str, Any] | None, source: str, effective_at: datetime, cause: str | None
     ) -> None:
         self.frequency = frequency
         self._saw(effective_at, cause)
 
     @event("Paused")
-    def _paused(self, until: datetime, source: str, effective_at: datetime, cause: str | None) -> None:
+    def _paused(
+        self, contact_id: UUID, until: datetime, source: str, effective_at: datetime, cause: str | None
+    ) -> None:
         self.paused_until = until
         self._saw(effective_at, cause)
 
     @event("Unpaused")
-    def _unpaused(self, source: str, effective_at: datetime, cause: str | None) -> None:
+    def _unpaused(self, contact_id: UUID, source: str, effective_at: datetime, cause: str | None) -> None:
         self.paused_until = None
         self._saw(effective_at, cause)
 

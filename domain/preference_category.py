@@ -113,12 +113,20 @@ class PreferenceCategory(TidingsAggregate):
         new_default = self.default_subscribed if default_subscribed is None else bool(default_subscribed)
         if (new_name, new_description, new_default) == (self.name, self.description, self.default_subscribed):
             return False
-        self._updated(new_name, new_description, new_default, clean_source(source).value, clean_instant(effective_at))
+        self._updated(
+            key=self.key,
+            name=new_name,
+            description=new_description,
+            default_subscribed=new_default,
+            source=clean_source(source).value,
+            effective_at=clean_instant(effective_at),
+        )
         return True
 
+    # The key is repeated on every event so that read models place a row without a lookup.
     @event("Updated")
     def _updated(
-        self, name: str, description: str, default_subscribed: bool, source: str, effective_at: datetime
+        self, *, key: str, name: str, description: str, default_subscribed: bool, source: str, effective_at: datetime
     ) -> None:
         self.name = name
         self.description = description
@@ -128,11 +136,11 @@ class PreferenceCategory(TidingsAggregate):
         """Retire the category (idempotent: archiving it again records nothing)."""
         if self.archived:
             return False
-        self._archived(clean_source(source).value, clean_instant(effective_at))
+        self._archived(self.key, clean_source(source).value, clean_instant(effective_at))
         return True
 
     @event("Archived")
-    def _archived(self, source: str, effective_at: datetime) -> None:
+    def _archived(self, key: str, source: str, effective_at: datetime) -> None:
         self.archived = True
 
     def _require_active(self) -> None:

@@ -85,12 +85,15 @@ class Suppression(TidingsAggregate):
         why, src, at = clean_reason(reason).value, clean_source(source).value, clean_instant(effective_at)
         if (cause is not None and cause in self.causes) or (self.active and self.reason == why):
             return False
-        self._suppressed(reason_code=why, source=src, cause=cause, effective_at=at)
+        self._suppressed(address=self.address, reason_code=why, source=src, cause=cause, effective_at=at)
         return True
 
     # ``reason_code``, not ``reason``: every event's envelope already has ``reason`` (the free-text why).
+    # The address is repeated on every event so that the read model places a row without a lookup.
     @event("Suppressed")
-    def _suppressed(self, reason_code: str, source: str, cause: str | None, effective_at: datetime) -> None:
+    def _suppressed(
+        self, address: str, reason_code: str, source: str, cause: str | None, effective_at: datetime
+    ) -> None:
         self.active = True
         self.reason, self.source, self.cause, self.suppressed_at = reason_code, source, cause, effective_at
         if cause is not None:
@@ -110,11 +113,11 @@ class Suppression(TidingsAggregate):
             return False
         if wanted is not None and self.reason != wanted:
             return False
-        self._lifted(source=src, cause=cause, effective_at=at)
+        self._lifted(address=self.address, source=src, cause=cause, effective_at=at)
         return True
 
     @event("Lifted")
-    def _lifted(self, source: str, cause: str | None, effective_at: datetime) -> None:
+    def _lifted(self, address: str, source: str, cause: str | None, effective_at: datetime) -> None:
         self.active = False
         self.reason = self.source = self.cause = self.suppressed_at = None
         if cause is not None:

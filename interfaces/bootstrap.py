@@ -34,12 +34,14 @@ from projections.contacts import ContactsProjection
 from projections.db import Database, dialect_of
 from projections.email_events import EmailEventsProjection
 from projections.esp_connections import EspConnectionsProjection
+from projections.preferences import PreferencesProjection
 from projections.projection import Projection
 from projections.runner import ProjectionRunner
 from projections.segment_engine import preview as preview_definition
 from projections.segment_engine import validate as validate_definition
 from projections.segment_memberships import SegmentMembershipsProjection
 from projections.segments import SegmentsProjection, get_segment
+from projections.suppressions import SuppressionsProjection
 from projections.tags import TagsProjection, count_tagged
 
 log = logging.getLogger("tidings")
@@ -96,6 +98,8 @@ def default_projections() -> list[Projection]:
         ContactActivityProjection(),
         TagsProjection(),
         SegmentsProjection(),
+        PreferencesProjection(),
+        SuppressionsProjection(),
         SegmentMembershipsProjection(),
     ]
 
