@@ -48,7 +48,7 @@ class SegmentMembershipsProjection(Projection):
 
     name = TABLE
     version = 1
-    after: ClassVar[tuple[str, ...]] = ("contacts", "tags", "contact_activity", SEGMENTS)
+    after: ClassVar[tuple[str, ...]] = ("contacts", "tags", "contact_activity", SEGMENTS, "preferences", "suppressions")
     tick_seconds: ClassVar[float | None] = 300.0
 
     def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
@@ -85,8 +85,10 @@ class SegmentMembershipsProjection(Projection):
                 touched.add(str(e.originator_id))
             elif kind == "TagSet":
                 touched.update(self._tag_set_contact(tx, e))
-            elif kind == "TagCatalogue":
+            elif kind in ("TagCatalogue", "PreferenceCategory"):  # paths move; a default moves many contacts
                 everything = True
+            else:
+                touched.update(_preference_contacts(kind, e))
         now = self._clock()
         for segment in _active(tx):
             if everything or segment["id"] in whole:
@@ -199,6 +201,15 @@ class SegmentMembershipsProjection(Projection):
             return [str(contact_id)]
         row = tx.execute(f"SELECT contact_id FROM {TAG_SETS} WHERE tag_set_id = ?", (tag_set_id,)).fetchone()
         return [str(row["contact_id"])] if row else []
+
+
+def _preference_contacts(kind: str, event: Any) -> list[str]:
+    # Every preferences event names its contact, every suppression event its address (whose contact id derives).
+    if kind == "ContactPreferences":
+        return [str(event.contact_id)]
+    if kind == "Suppression":
+        return [str(contact_id_for(event.address))]
+    return []
 
 
 def _active(tx: Tx) -> list[dict[str, Any]]:

@@ -41,6 +41,14 @@ class Evaluation:
             return self.tagged(node["tag"], node.get("exact", False), c)
         if "event" in node:
             return self.behaved(node, c)
+        if "subscribed" in node:
+            key = node["subscribed"]
+            wanted = self.world.choices.get((c.id, key), self.world.categories.get(key, False))
+            return c.id not in self.world.opted_out and wanted
+        if "opted_out" in node:
+            return (c.id in self.world.opted_out) is node["opted_out"]
+        if "suppressed" in node:
+            return (c.id in self.world.suppressed) is node["suppressed"]
         return attribute_holds(node, c)
 
     def tagged(self, path: str, exact: bool, c: Contact) -> bool:

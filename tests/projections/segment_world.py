@@ -1,4 +1,5 @@
-"""A small world of contacts, tags and email activity, loaded straight into the segment engine's read models.
+"""A small world of contacts, tags, email activity, preferences and suppressions, loaded straight into the
+segment engine's read models.
 
 Tables are created by the projections that own them and attribute rows are typed by the contacts
 projection's own ``attribute_row``, so a schema or typing change there fails the segment tests.
@@ -16,10 +17,14 @@ from projections.contact_activity import ContactActivityProjection
 from projections.contacts import ContactsProjection, attribute_row
 from projections.db import Database, Tx
 from projections.email_events import stamp
+from projections.preferences import PreferencesProjection
+from projections.suppressions import SuppressionsProjection
 from projections.tags import TagsProjection
 
-TABLES = ("contacts", "contacts_attributes", "tags", "tags_contacts", "contact_activity")
-PROJECTIONS = (ContactsProjection(), TagsProjection(), ContactActivityProjection())
+TABLES = ("contacts", "contacts_attributes", "tags", "tags_contacts", "contact_activity",
+          "preferences", "preferences_choices", "preferences_categories", "suppressions")  # fmt: skip
+PROJECTIONS = (ContactsProjection(), TagsProjection(), ContactActivityProjection(), PreferencesProjection(),
+               SuppressionsProjection())  # fmt: skip
 
 
 def instant(text: str) -> datetime | None:
@@ -59,12 +64,20 @@ class Activity:
 
 @dataclass
 class World:
-    """Contacts, a tag tree (id -> path), tag assignments and activity."""
+    """Contacts, a tag tree (id -> path), tag assignments, activity, and preferences and suppressions.
+
+    ``categories`` maps a preference category key to its default; ``choices`` (contact id, key) to an
+    explicit choice; ``opted_out`` and ``suppressed`` hold contact ids.
+    """
 
     contacts: list[Contact] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
     assignments: set[tuple[str, str]] = field(default_factory=set)
     activity: list[Activity] = field(default_factory=list)
+    categories: dict[str, bool] = field(default_factory=dict)
+    choices: dict[tuple[str, str], bool] = field(default_factory=dict)
+    opted_out: set[str] = field(default_factory=set)
+    suppressed: set[str] = field(default_factory=set)
 
 
 def create_tables(db: Database) -> None:
@@ -104,4 +117,27 @@ def _insert(tx: Tx, world: World) -> None:
     tx.executemany(
         "INSERT INTO contact_activity VALUES (?, ?, ?, ?, ?)",
         [(a.id, a.contact_id, a.type, a.campaign_id, stamp(a.occurred_at)) for a in world.activity],
+    )
+    _insert_preferences(tx, world)
+
+
+def _insert_preferences(tx: Tx, world: World) -> None:
+    at = "2026-01-01T00:00:00.000000+00:00"
+    tx.executemany(
+        "INSERT INTO preferences_categories VALUES (?, ?, '', ?, 0, ?)",
+        [(key, key, int(default), at) for key, default in sorted(world.categories.items())],
+    )
+    with_rows = world.opted_out | {cid for cid, _ in world.choices}
+    tx.executemany(
+        "INSERT INTO preferences VALUES (?, ?, NULL, NULL, ?, ?)",
+        [(cid, int(cid in world.opted_out), at, at) for cid in sorted(with_rows)],
+    )
+    tx.executemany(
+        "INSERT INTO preferences_choices VALUES (?, ?, ?)",
+        [(cid, key, int(subscribed)) for (cid, key), subscribed in sorted(world.choices.items())],
+    )
+    emails = {c.id: c.email for c in world.contacts}
+    tx.executemany(
+        "INSERT INTO suppressions VALUES (?, ?, 'manual', 'admin', NULL, ?)",
+        [(emails[cid], cid, at) for cid in sorted(world.suppressed)],
     )

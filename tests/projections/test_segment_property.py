@@ -21,6 +21,7 @@ SLUGS = ["a", "b", "a_b", "b-c", "x1"]
 NAMES = ["age", "plan", "vip", "signup", "score"]
 TYPES = ["opened", "clicked", "delivered", "bounced"]
 CAMPAIGNS = ["c1", "c2", "c_3"]
+CATEGORIES = ["news", "offers", "old-news"]
 TIMEZONES = [None, "UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"]
 LOCALES = [None, "en", "fr-FR", "de"]
 TEXTS = ["gold", "Gold", "gol", "silver", "", "é", "gold ", "a%_b", "2026-01-05", "2026-01-05T10:00:00+02:00",
@@ -61,7 +62,26 @@ def worlds(draw: st.DrawFn) -> World:
         for j in range(draw(st.integers(0, 5))):
             kind, campaign = draw(st.sampled_from(TYPES)), draw(st.sampled_from([None, *CAMPAIGNS]))
             world.activity.append(Activity(f"{contact.id}-{j}", contact.id, kind, campaign, draw(instants)))
+    _draw_preferences(draw, world)
     return world
+
+
+def _draw_preferences(draw: st.DrawFn, world: World) -> None:
+    world.categories = draw(st.dictionaries(st.sampled_from(CATEGORIES), st.booleans(), max_size=3))
+    for contact in world.contacts:
+        for key in draw(st.lists(st.sampled_from(sorted(world.categories)), max_size=2)) if world.categories else []:
+            world.choices[(contact.id, key)] = draw(st.booleans())
+        if draw(st.integers(0, 3)) == 0:
+            world.opted_out.add(contact.id)
+        if draw(st.integers(0, 3)) == 0:
+            world.suppressed.add(contact.id)
+
+
+preference_conditions = st.one_of(
+    st.sampled_from([*CATEGORIES, "unknown"]).map(lambda k: {"subscribed": k}),
+    st.booleans().map(lambda b: {"opted_out": b}),
+    st.booleans().map(lambda b: {"suppressed": b}),
+)
 
 
 def tag_conditions(world: World) -> st.SearchStrategy[dict[str, Any]]:
@@ -130,7 +150,7 @@ SAVED = {S1: {"tag": "a"}, S2: {"not": {"event": "opened", "within_days": 90}}, 
 
 def definitions(world: World) -> st.SearchStrategy[dict[str, Any]]:
     leaves = st.one_of(
-        tag_conditions(world), attribute_conditions(), event_conditions(),
+        tag_conditions(world), attribute_conditions(), event_conditions(), preference_conditions,
         st.sampled_from(sorted(SAVED)).map(lambda s: {"segment": s}),
     )  # fmt: skip
     return st.recursive(

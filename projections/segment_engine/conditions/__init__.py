@@ -4,9 +4,31 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from projections.segment_engine.conditions import all_of, any_of, attribute, event, negation, segment, tag
+from projections.segment_engine.conditions import (
+    all_of,
+    any_of,
+    attribute,
+    event,
+    negation,
+    opted_out,
+    segment,
+    subscribed,
+    suppressed,
+    tag,
+)
 
-MODULES: tuple[ModuleType, ...] = (all_of, any_of, negation, tag, attribute, event, segment)
+MODULES: tuple[ModuleType, ...] = (
+    all_of,
+    any_of,
+    negation,
+    tag,
+    attribute,
+    event,
+    segment,
+    subscribed,
+    opted_out,
+    suppressed,
+)
 
 
 def registry(*extra: ModuleType) -> dict[str, ModuleType]:
