@@ -25,7 +25,9 @@ from interfaces.http.keys import KeysController
 from interfaces.http.metrics import Metrics
 from interfaces.http.middleware import RequestContextMiddleware, require_json
 from interfaces.http.ops import ProjectionsController, healthz, metrics, readyz
+from interfaces.http.preferences import ContactPreferencesController, PreferenceCategoriesController
 from interfaces.http.segments import SegmentsController
+from interfaces.http.suppressions import SuppressionsController
 from interfaces.http.tags import ContactTagsController, TagsController
 from interfaces.rate_limits import MemoryRateLimiter, RedisRateLimiter
 from interfaces.segment_cache import MemoryPreviewCache, RedisPreviewCache
@@ -90,6 +92,9 @@ def create_app(
             ContactsController,
             TagsController,
             ContactTagsController,
+            PreferenceCategoriesController,
+            ContactPreferencesController,
+            SuppressionsController,
         ],
         middleware=[ApiKeyAuthMiddleware()],
         before_request=require_json,
