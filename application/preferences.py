@@ -102,7 +102,7 @@ class Preferences(TidingsApplication):
         self._check_categories(categories or {})
 
         def attempt() -> tuple[ContactPreferences, bool]:
-            prefs = self._current(contact_id)
+            prefs = self._current(contact_id, source)
             changed = prefs.change(
                 opted_out=opted_out,
                 categories=categories,
@@ -152,7 +152,7 @@ class Preferences(TidingsApplication):
         self._check_categories({category: True} if category else {})
 
         def attempt() -> bool:
-            prefs = self._current(contact_id)
+            prefs = self._current(contact_id, source)
             changed = prefs.opt_in_if_newer(effective_at, cause, category, source)
             if changed:
                 self.save(prefs)
@@ -160,11 +160,11 @@ class Preferences(TidingsApplication):
 
         return retry_on_race(attempt)
 
-    def _current(self, contact_id: UUID) -> ContactPreferences:
+    def _current(self, contact_id: UUID, source: object = Source.SYSTEM) -> ContactPreferences:
         try:
             prefs: ContactPreferences = self.load(preferences_id(contact_id), ContactPreferences)
         except NotFound:
-            return ContactPreferences.start(contact_id)
+            return ContactPreferences.start(contact_id, source)
         return prefs
 
     def _require_contact(self, contact_id: UUID) -> None:

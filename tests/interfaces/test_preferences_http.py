@@ -219,7 +219,7 @@ def test_history_shows_who_changed_what_when_why_and_through_which_source(api: A
     rows = [(e["aggregate"], e["type"], e["actor"], e["source"], e["reason"], e["cause"]) for e in body["events"]]
     admin = f"api_key:{api.admin_id}"
     assert rows == [
-        ("preferences", "Started", admin, "system", "asked by phone", None),
+        ("preferences", "Started", admin, "admin", "asked by phone", None),
         ("preferences", "CategoriesChosen", admin, "admin", "asked by phone", None),
         ("preferences", "OptedOut", "system", "esp", None, "evt-1"),
         ("suppression", "Opened", admin, "admin", "abuse desk", None),
