@@ -14,6 +14,7 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
+from application.campaigns import Campaigns
 from application.contact_imports import ContactImports
 from application.contacts import Contacts
 from application.esp_connections import EspConnections
@@ -25,6 +26,7 @@ from application.segments import Resolve, Segments
 from application.store import EventStoreResources
 from application.suppressions import Suppressions
 from application.tags import Tags
+from application.templates import Templates
 from interfaces.config import Settings
 from interfaces.webhooks.connections import ConnectionCache
 from projections.api_keys import ApiKeysProjection
@@ -64,6 +66,8 @@ class Container:
     segments: Segments
     preferences: Preferences
     suppressions: Suppressions
+    templates: Templates
+    campaigns: Campaigns
     runner: ProjectionRunner
     secret_key: str
     connection_cache: ConnectionCache
@@ -130,6 +134,8 @@ def build(settings: Settings, projections: list[Projection] | None = None) -> Co
         segments=Segments(store, _validate_definition),
         preferences=Preferences(store),
         suppressions=Suppressions(store),
+        templates=Templates(store),
+        campaigns=Campaigns(store),
         runner=runner,
         secret_key=resolve_secret_key(settings),
         connection_cache=ConnectionCache(db),
