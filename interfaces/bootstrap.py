@@ -30,6 +30,7 @@ from application.templates import Templates
 from interfaces.config import Settings
 from interfaces.webhooks.connections import ConnectionCache
 from projections.api_keys import ApiKeysProjection
+from projections.campaigns import CampaignsProjection
 from projections.contact_activity import ContactActivityProjection
 from projections.contact_imports import ContactImportsProjection
 from projections.contacts import ContactsProjection
@@ -45,6 +46,7 @@ from projections.segment_memberships import SegmentMembershipsProjection
 from projections.segments import SegmentsProjection, get_segment
 from projections.suppressions import SuppressionsProjection
 from projections.tags import TagsProjection, count_tagged
+from projections.templates import TemplatesProjection
 
 log = logging.getLogger("tidings")
 
@@ -105,6 +107,8 @@ def default_projections() -> list[Projection]:
         PreferencesProjection(),
         SuppressionsProjection(),
         SegmentMembershipsProjection(),
+        TemplatesProjection(),
+        CampaignsProjection(),
     ]
 
 
