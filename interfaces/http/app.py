@@ -14,6 +14,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, Swagge
 from interfaces.bootstrap import Container
 from interfaces.http.auth import ApiKeyAuthMiddleware
 from interfaces.http.builder import segment_builder, ui_asset
+from interfaces.http.campaigns import CampaignsController, CampaignTransitionsController
 from interfaces.http.contact_imports import ContactImportsController
 from interfaces.http.contacts import ContactsController
 from interfaces.http.deps import DEPENDENCIES
@@ -29,6 +30,7 @@ from interfaces.http.preferences import ContactPreferencesController, Preference
 from interfaces.http.segments import SegmentsController
 from interfaces.http.suppressions import SuppressionsController
 from interfaces.http.tags import ContactTagsController, TagsController
+from interfaces.http.templates import TemplatesController
 from interfaces.rate_limits import MemoryRateLimiter, RedisRateLimiter
 from interfaces.segment_cache import MemoryPreviewCache, RedisPreviewCache
 from interfaces.webhooks.batcher import DeliveryBatcher
@@ -95,6 +97,9 @@ def create_app(
             PreferenceCategoriesController,
             ContactPreferencesController,
             SuppressionsController,
+            TemplatesController,
+            CampaignsController,
+            CampaignTransitionsController,
         ],
         middleware=[ApiKeyAuthMiddleware()],
         before_request=require_json,
