@@ -86,13 +86,13 @@ def test_the_default_validation_names_every_missing_field(container: Container) 
     assert container.campaigns.get(campaign.id).state is State.DRAFT
 
 
-def test_an_injected_validator_decides_submission(container: Container) -> None:
+def test_an_injected_validator_decides_submission_and_its_warnings_are_kept(container: Container) -> None:
+    plain_http = Problem("http_link", "a link uses plain http", severity="warning", field="html", line=1, column=10)
+
     def lint(campaign: Campaign) -> list[Problem]:
-        return (
-            [Problem("no_unsubscribe", "no unsubscribe link", field="html")]
-            if "unsubscribe" not in campaign.content.html
-            else []
-        )
+        if "unsubscribe" not in campaign.content.html:
+            return [Problem("no_unsubscribe", "no unsubscribe link", field="html"), plain_http]
+        return [plain_http]
 
     campaigns = Campaigns(container.store, validate=lint)
     campaign = campaigns.create("Lint me", {"html": "<p>x</p>"})
@@ -100,8 +100,11 @@ def test_an_injected_validator_decides_submission(container: Container) -> None:
     with pytest.raises(SubmissionBlocked):
         campaigns.submit(campaign.id)
     campaigns.update(campaign.id, {"html": "<a href='{{ unsubscribe_url }}'>unsubscribe</a>"})
+    campaigns.submit(campaign.id)
 
-    assert campaigns.submit(campaign.id).state is State.IN_REVIEW
+    assert campaigns.get(campaign.id).state is State.IN_REVIEW
+    [submitted] = [e for e in container.history.entries(campaign.id) if e.type == "Campaign.Submitted"]
+    assert submitted.payload["warnings"] == [plain_http]
 
 
 def test_four_eyes_over_the_store(container: Container) -> None:

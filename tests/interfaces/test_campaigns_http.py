@@ -90,6 +90,10 @@ def test_approval_binds_to_the_version_and_an_edit_drops_it(api: Api, team: dict
         "approved", 1, team["approver_actor"],
     )  # fmt: skip
 
+    renamed = api.client.patch(f"{CAMPAIGNS}/{campaign['id']}", json={"name": "Spring", "notes": "ok"},
+                               headers=team["editor"]).json()  # fmt: skip
+    assert (renamed["name"], renamed["state"], renamed["approved_version"]) == ("Spring", "approved", 1)
+
     edited = api.client.patch(f"{CAMPAIGNS}/{campaign['id']}", json={"subject": "Spring is HERE", "reason": "caps"},
                               headers=team["editor"]).json()  # fmt: skip
 
