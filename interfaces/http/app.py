@@ -26,6 +26,8 @@ from interfaces.http.keys import KeysController
 from interfaces.http.metrics import Metrics
 from interfaces.http.middleware import RequestContextMiddleware, require_json
 from interfaces.http.ops import ProjectionsController, healthz, metrics, readyz
+from interfaces.http.pages.routes import contact_pages
+from interfaces.http.preference_links import PreferenceLinksController
 from interfaces.http.preferences import ContactPreferencesController, PreferenceCategoriesController
 from interfaces.http.segments import SegmentsController
 from interfaces.http.suppressions import SuppressionsController
@@ -96,6 +98,7 @@ def create_app(
             ContactTagsController,
             PreferenceCategoriesController,
             ContactPreferencesController,
+            PreferenceLinksController,
             SuppressionsController,
             TemplatesController,
             CampaignsController,
@@ -106,7 +109,17 @@ def create_app(
         dependencies=DEPENDENCIES,
     )
     return Litestar(
-        route_handlers=[api, healthz, readyz, metrics, probe_webhook, receive_webhook, segment_builder, ui_asset],
+        route_handlers=[
+            api,
+            healthz,
+            readyz,
+            metrics,
+            probe_webhook,
+            receive_webhook,
+            segment_builder,
+            ui_asset,
+            contact_pages,
+        ],
         lifespan=[lifespan],
         middleware=[RequestContextMiddleware()],
         exception_handlers=exception_handlers(),

@@ -1,0 +1,1 @@
+"""Server-rendered pages for contacts: Jinja2 templates, one inline stylesheet, no script, a strict CSP."""
