@@ -6,7 +6,7 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -17,6 +17,7 @@ from psycopg import sql
 from application.campaigns import Campaigns
 from application.contact_imports import ContactImports
 from application.contacts import Contacts
+from application.email_policies import EmailPolicies, SoftBounceRule
 from application.esp_connections import EspConnections
 from application.history import AuditHistory
 from application.intake import Intake
@@ -36,6 +37,7 @@ from projections.contact_imports import ContactImportsProjection
 from projections.contacts import ContactsProjection
 from projections.db import Database, dialect_of
 from projections.email_events import EmailEventsProjection
+from projections.email_policies import EmailPoliciesReactor
 from projections.esp_connections import EspConnectionsProjection
 from projections.preferences import PreferencesProjection
 from projections.projection import Projection
@@ -94,7 +96,7 @@ class Container:
 
 
 def default_projections() -> list[Projection]:
-    """Every read model the service maintains."""
+    """Every read model the service maintains (``build`` adds the reactors, which need the applications)."""
     return [
         ApiKeysProjection(),
         EspConnectionsProjection(),
@@ -122,7 +124,13 @@ def build(settings: Settings, projections: list[Projection] | None = None) -> Co
     db = Database(store.datastore, dialect_of(store.datastore))
     keys = ApiKeys(store)
     contacts = Contacts(store)
-    runner = ProjectionRunner(store, keys.mapper, db, projections or default_projections())
+    preferences, suppressions = Preferences(store), Suppressions(store)
+    runner = ProjectionRunner(
+        store,
+        keys.mapper,
+        db,
+        projections or [*default_projections(), *_reactors(settings, db, preferences, suppressions)],
+    )
     runner.setup()
     return Container(
         settings=settings,
@@ -136,14 +144,22 @@ def build(settings: Settings, projections: list[Projection] | None = None) -> Co
         contact_imports=ContactImports(store, contacts),
         tags=Tags(store, lambda tag_ids: count_tagged(db, tag_ids)),
         segments=Segments(store, _validate_definition),
-        preferences=Preferences(store),
-        suppressions=Suppressions(store),
+        preferences=preferences,
+        suppressions=suppressions,
         templates=Templates(store),
         campaigns=Campaigns(store),
         runner=runner,
         secret_key=resolve_secret_key(settings),
         connection_cache=ConnectionCache(db),
     )
+
+
+def _reactors(
+    settings: Settings, db: Database, preferences: Preferences, suppressions: Suppressions
+) -> list[Projection]:
+    """The log followers that issue commands: the email policies (ADR 0004 §5)."""
+    rule = SoftBounceRule(settings.soft_bounce_limit, timedelta(days=settings.soft_bounce_window_days))
+    return [EmailPoliciesReactor(EmailPolicies(preferences, suppressions, rule), db)]
 
 
 def _validate_definition(definition: Any, segment_id: UUID, resolve: Resolve) -> dict[str, Any]:

@@ -63,6 +63,10 @@ class Settings:
     """TIDINGS_LINK_KEY_IDS: comma-separated; the first signs new links, every one verifies (rotation)."""
     unsubscribe_mailto: str | None = None
     """TIDINGS_UNSUBSCRIBE_MAILTO: address for List-Unsubscribe's mailto; unset omits the mailto."""
+    soft_bounce_limit: int = 3
+    """TIDINGS_SOFT_BOUNCE_LIMIT: this many soft bounces of an address within the window suppress it."""
+    soft_bounce_window_days: int = 7
+    """TIDINGS_SOFT_BOUNCE_WINDOW_DAYS: the days, ending at the latest soft bounce, that the limit counts over."""
 
     @property
     def database(self) -> str:
@@ -101,6 +105,8 @@ class Settings:
             public_url=_public_url(get("TIDINGS_PUBLIC_URL") or "http://127.0.0.1:8000"),
             link_key_ids=_key_ids(get("TIDINGS_LINK_KEY_IDS") or "k1"),
             unsubscribe_mailto=_mailbox(get("TIDINGS_UNSUBSCRIBE_MAILTO") or None),
+            soft_bounce_limit=_number(env, "TIDINGS_SOFT_BOUNCE_LIMIT", 3, int),
+            soft_bounce_window_days=_number(env, "TIDINGS_SOFT_BOUNCE_WINDOW_DAYS", 7, int),
         )
 
     def persistence_env(self) -> dict[str, str]:

@@ -1,0 +1,211 @@
+"""Policies (ADR 0004 §5): what a normalized email event changes in what we may send, and issuing it.
+
+``decide`` is pure: one event (plus the address's soft-bounce count and the known categories, which the
+caller reads) gives the commands it calls for. ``EmailPolicies`` issues them through the preference and
+suppression applications, attributed to the ESP connection, each carrying the event's stable id as its
+``cause``: aggregates ignore a cause they applied, so reacting to an event again changes nothing.
+
+Preference changes need a contact; for an address that is no contact they are skipped (see README,
+Policies), while suppressions, which are per address, always apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from application.preferences import Preferences, UnknownContact
+from application.suppressions import Suppressions
+from domain.email_address import InvalidEmail, contact_id_for, normalize_email
+from domain.email_event import BounceClass, EmailEventType, NormalizedEvent
+from domain.events import caused_by, esp_actor
+from domain.preference_category import CategoryArchived, UnknownCategory
+from domain.preference_sources import Source
+from domain.suppression import Reason
+
+T = EmailEventType
+# The metadata key delivery stamps on each message with its category's key.
+CATEGORY_KEY = "tidings_category"
+POLICY_TYPES = frozenset(
+    {T.BOUNCED, T.COMPLAINED, T.UNSUBSCRIBED, T.RESUBSCRIBED, T.SUPPRESSION_ADDED, T.SUPPRESSION_REMOVED}
+)
+
+
+@dataclass(frozen=True)
+class SoftBounceRule:
+    """``limit`` soft bounces of one address within ``window`` (ending at the latest) suppress it."""
+
+    limit: int = 3
+    window: timedelta = timedelta(days=7)
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.window <= timedelta(0):
+            raise ValueError("the soft-bounce limit and window must be positive")
+
+
+@dataclass(frozen=True)
+class Suppress:
+    """Suppress the address for ``reason``."""
+
+    address: str
+    reason: Reason
+    cause: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class LiftEspSuppression:
+    """End the address's suppression, only when it is the ESP's own (reason ``esp``)."""
+
+    address: str
+    cause: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OptOut:
+    """Opt the contact out of ``category``, or of all marketing email when None."""
+
+    contact_id: UUID
+    category: str | None
+    cause: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Resubscribe:
+    """Opt the contact back in (to ``category``, or globally) when this is newer than its last change."""
+
+    contact_id: UUID
+    category: str | None
+    cause: str
+    at: datetime
+
+
+Command = Suppress | LiftEspSuppression | OptOut | Resubscribe
+
+
+def is_soft_bounce(event: NormalizedEvent) -> bool:
+    """Whether deciding on ``event`` needs the address's soft-bounce count."""
+    return event.type is T.BOUNCED and event.bounce_class is BounceClass.SOFT
+
+
+def decide(
+    event: NormalizedEvent,
+    cause: str,
+    *,
+    soft_bounces: int = 0,
+    rule: SoftBounceRule = SoftBounceRule(),
+    categories: Mapping[str, bool] | None = None,
+) -> list[Command]:
+    """The commands ``event`` calls for (none for an invalid address or an event no policy follows).
+
+    ``soft_bounces``: the address's soft bounces in the window ending at this one, itself included.
+    ``categories``: every known category key → whether it is archived.
+    """
+    try:
+        address = normalize_email(event.recipient)
+    except InvalidEmail:
+        return []
+    at = event.occurred_at
+    commands: list[Command] = []
+    match event.type:
+        case T.BOUNCED if event.bounce_class is BounceClass.HARD:
+            commands = [Suppress(address, Reason.HARD_BOUNCE, cause, at)]
+        case T.BOUNCED if event.bounce_class is BounceClass.SOFT and soft_bounces >= rule.limit:
+            commands = [Suppress(address, Reason.SOFT_BOUNCES, cause, at)]
+        case T.COMPLAINED:
+            commands = [
+                Suppress(address, Reason.COMPLAINT, cause, at),
+                OptOut(contact_id_for(address), None, cause, at),
+            ]
+        case T.UNSUBSCRIBED | T.RESUBSCRIBED:
+            commands = _subscription(event, contact_id_for(address), cause, categories or {})
+        case T.SUPPRESSION_ADDED:
+            commands = [Suppress(address, Reason.ESP, cause, at)]
+        case T.SUPPRESSION_REMOVED:
+            commands = [LiftEspSuppression(address, cause, at)]
+    return commands
+
+
+def _subscription(event: NormalizedEvent, contact: UUID, cause: str, known: Mapping[str, bool]) -> list[Command]:
+    given = event.metadata.get(CATEGORY_KEY)
+    # An unknown or absent category: leaving everything is the safe reading of "unsubscribe", and a
+    # resubscribe mirrors it (the matching unsubscribe was a global opt-out).
+    category = given if given in known else None
+    if event.type is T.UNSUBSCRIBED:
+        return [OptOut(contact, category, cause, event.occurred_at)]
+    if category is not None and known[category]:
+        return []  # nobody opts in to an archived category
+    return [Resubscribe(contact, category, cause, event.occurred_at)]
+
+
+def reason_for(event: NormalizedEvent, cause: str) -> str:
+    """The free-text why recorded on every change a policy makes: the ESP's event type and the event's id."""
+    kind = event.type.value if event.bounce_class is None else f"{event.type.value} ({event.bounce_class.value})"
+    return f"ESP-reported {kind}: {event.provider_event_type} event {cause}"
+
+
+class EmailPolicies:
+    """Issues the commands normalized email events call for, through the preference and suppression use cases."""
+
+    def __init__(self, preferences: Preferences, suppressions: Suppressions, rule: SoftBounceRule) -> None:
+        self.preferences = preferences
+        self.suppressions = suppressions
+        self.rule = rule
+
+    def follow(
+        self,
+        connection_id: UUID,
+        event: NormalizedEvent,
+        cause: str,
+        *,
+        soft_bounces: int = 0,
+        categories: Mapping[str, bool] | None = None,
+        request_id: str | None = None,
+    ) -> int:
+        """Decide and issue the event's commands as the ESP connection; returns how many changed something."""
+        commands = decide(event, cause, soft_bounces=soft_bounces, rule=self.rule, categories=categories)
+        if not commands:
+            return 0
+        with caused_by(esp_actor(connection_id), request_id, reason_for(event, cause)):
+            return sum(self.issue(command) for command in commands)
+
+    def issue(self, command: Command) -> bool:
+        """Issue one command; False when it changed nothing (or needs a contact that does not exist)."""
+        try:
+            return self._issue(command)
+        except (UnknownContact, UnknownCategory, CategoryArchived):
+            # No contact: preferences need one (README, Policies). A category archived or dropped since
+            # the caller read the list: an answer, not a failure to retry forever.
+            return False
+
+    def _issue(self, command: Command) -> bool:
+        esp = Source.ESP
+        match command:
+            case Suppress():
+                return self._suppress(command)
+            case LiftEspSuppression():
+                return self._lift(command)
+            case OptOut(contact_id, None, cause, at):
+                return self.preferences.opt_out(contact_id, esp, at, cause)
+            case OptOut(contact_id, category, cause, at) if category is not None:
+                return self.preferences.choose(contact_id, {category: False}, esp, at, cause)
+            case Resubscribe(contact_id, category, cause, at):
+                return self.preferences.resubscribe_if_newer(contact_id, at, cause, category, esp)
+        raise TypeError(f"not a policy command: {command!r}")
+
+    def _suppress(self, command: Suppress) -> bool:
+        if command.reason is Reason.ESP:
+            current = self.suppressions.find(command.address)
+            if current is not None and current.active and current.reason != Reason.ESP:
+                return False  # the ESP's list must not replace a reason of our own, which only we lift
+        return self.suppressions.suppress(command.address, command.reason, Source.ESP, command.cause, command.at)
+
+    def _lift(self, command: LiftEspSuppression) -> bool:
+        current = self.suppressions.find(command.address)
+        if current is None or (current.suppressed_at is not None and command.at < current.suppressed_at):
+            return False  # a removal older than the suppression in force predates it
+        return self.suppressions.lift(command.address, Source.ESP, command.cause, command.at, only_reason=Reason.ESP)

@@ -1,0 +1,108 @@
+"""The policies reactor (ADR 0004 §5): follows webhook deliveries and issues what their events call for.
+
+It reads the log behind ``email_events`` (soft-bounce counts, which copy of an event came first),
+``contact_activity``, ``suppressions`` and ``preferences`` (the categories), so what it reads already
+holds every event it reacts to. Delivery is at least once — a batch may be reacted to again after a
+crash — and every command carries the normalized event's stable id as its ``cause``, which the
+aggregates remember, so a repeat changes nothing.
+
+An event is followed only in the delivery that first recorded it (the one its ``email_events`` row
+names; a ``Renormalized`` delivery re-runs its own events): a webhook the ESP delivers again is then
+ignored outright, rather than re-decided against state that later events may have changed. Without
+this, a copy of a change that found nothing to do (say, an unsubscribe of a contact already opted out)
+would apply when it arrived again after a newer resubscribe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from eventsourcing.utils import get_topic
+
+from application.email_policies import POLICY_TYPES, EmailPolicies, is_soft_bounce
+from domain.email_event import NormalizedEvent
+from domain.webhook_delivery import WebhookDelivery
+from projections.contact_activity import ContactActivityProjection
+from projections.db import Database
+from projections.email_events import TABLE as EMAIL_EVENTS
+from projections.email_events import EmailEventsProjection, event_id, stamp
+from projections.preferences import PreferencesProjection, list_categories
+from projections.projection import Reactor
+from projections.suppressions import SuppressionsProjection
+
+NAME = "email_policies"
+W = WebhookDelivery
+# Soft-bounce counting reads one recipient's soft bounces in a time range; a partial index keeps that a
+# short range scan however much other mail the address has had. It is on email_events' table, so a
+# rebuild of email_events drops it until the next start re-creates it (counting stays correct without).
+SOFT_BOUNCES_INDEX = (
+    f"CREATE INDEX IF NOT EXISTS {NAME}_soft_bounces ON {EMAIL_EVENTS} (recipient, occurred_at) "
+    "WHERE type = 'bounced' AND bounce_class = 'soft'"
+)
+# Bound on ids per IN (...) list: SQLite's default variable limit is far above, PostgreSQL has none.
+_CHUNK = 500
+
+
+class EmailPoliciesReactor(Reactor):
+    """Hard bounces, complaints, soft-bounce runs, ESP unsubscribes/resubscribes and ESP suppression lists."""
+
+    name = NAME
+    version = 1
+    topics = (get_topic(W.Received), get_topic(W.Renormalized))  # type: ignore[attr-defined]
+    after = (
+        EmailEventsProjection.name,
+        ContactActivityProjection.name,
+        SuppressionsProjection.name,
+        PreferencesProjection.name,
+    )
+
+    def __init__(self, policies: EmailPolicies, db: Database) -> None:
+        self.policies = policies
+        self.db = db
+
+    def create_statements(self, dialect: str) -> Sequence[str]:
+        return [SOFT_BOUNCES_INDEX]
+
+    def react(self, events: Sequence[Any]) -> None:
+        # Most events are deliveries, opens and clicks: nothing is queried unless a policy follows one.
+        todo = [
+            (e, n, str(event_id(e.connection_id, n.key))) for e in events for n in e.events if n.type in POLICY_TYPES
+        ]
+        if not todo:
+            return
+        first_delivery = _first_deliveries(self.db, [cause for _, _, cause in todo])
+        categories = {c.key: c.archived for c in list_categories(self.db, include_archived=True)}
+        done: set[str] = set()
+        for e, n, cause in todo:
+            delivery = str(e.originator_id)
+            if cause in done or first_delivery.get(cause, delivery) != delivery:
+                continue
+            done.add(cause)
+            count = soft_bounces(self.db, n, self.policies.rule.window) if is_soft_bounce(n) else 0
+            self.policies.follow(
+                e.connection_id, n, cause, soft_bounces=count, categories=categories, request_id=e.request_id
+            )
+
+
+def soft_bounces(db: Database, event: NormalizedEvent, window: timedelta) -> int:
+    """The recipient's distinct soft bounces that occurred in ``window`` ending at ``event`` (inclusive)."""
+    rows = db.query(
+        f"SELECT COUNT(*) AS n FROM {EMAIL_EVENTS} WHERE recipient = ? AND type = 'bounced' "
+        "AND bounce_class = 'soft' AND occurred_at > ? AND occurred_at <= ?",
+        (event.recipient, stamp(event.occurred_at - window), stamp(event.occurred_at)),
+    )
+    return int(rows[0]["n"])
+
+
+def _first_deliveries(db: Database, ids: Sequence[str]) -> dict[str, str]:
+    """Normalized event id → the delivery whose copy of it email_events kept (the first recorded)."""
+    found: dict[str, str] = {}
+    unique = sorted(set(ids))
+    for i in range(0, len(unique), _CHUNK):
+        chunk = unique[i : i + _CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        rows = db.query(f"SELECT id, delivery_id FROM {EMAIL_EVENTS} WHERE id IN ({marks})", tuple(chunk))
+        found.update({r["id"]: r["delivery_id"] for r in rows})
+    return found
