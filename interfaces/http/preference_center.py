@@ -69,7 +69,9 @@ def _save(container: Container, token: str, body: bytes, request_id: str | None)
         errors = submission.errors or ["The form was too large to read."]
         return _form(categories, submission.choices, today, errors, status=422)
     with caused_by(contact_actor(claims.contact_id), request_id, "preference center"):
-        save_choices(container, claims.contact_id, before, submission.choices, zone)
+        changed = save_choices(container, claims.contact_id, before, submission.choices, zone)
+    if changed:
+        container.settle()
     changes = describe_changes(before, submission.choices, categories)
     return page("preferences_saved.html", title="Preferences saved", changes=changes)
 

@@ -44,5 +44,7 @@ def _unsubscribe(container: Container, token: str, request_id: str | None) -> Re
     claims, _ = open_link(container, token, Purpose.UNSUBSCRIBE, datetime.now(UTC))
     scope = Scope.of(container, claims.category)
     with caused_by(contact_actor(claims.contact_id), request_id, "one-click unsubscribe"):
-        unsubscribe(container, claims.contact_id, scope)
+        changed = unsubscribe(container, claims.contact_id, scope)
+    if changed:
+        container.settle()  # read-your-writes for the API and segments, as every other command does
     return page("unsubscribed.html", title="You are unsubscribed", done_sentence=scope.done)

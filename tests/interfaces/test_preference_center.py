@@ -38,7 +38,7 @@ def test_saving_records_only_what_changed_as_the_contact_through_the_link(api: A
     saved = api.client.post(url, content=_form(category=["offers"], frequency="max:1:week"), headers=FORM)
 
     text = assert_page(saved, 200)
-    assert "You will no longer receive Weekly news." in text and "At most one a week" in text
+    assert "You will no longer receive Weekly news." in text and "How often we write: at most one a week." in text
     assert "Offers" not in text  # unchanged: still subscribed by default, no explicit choice recorded
     assert prefs(api, r.id) == (False, {"news": False})
     recorded = events(api, r.id)

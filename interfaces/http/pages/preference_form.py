@@ -155,7 +155,7 @@ def describe_changes(before: Choices, after: Choices, categories: Sequence[Categ
             verb = "You will receive" if after.subscribed.get(c.key) else "You will no longer receive"
             changes.append(f"{verb} {c.name}.")
     if before.frequency != after.frequency:
-        changes.append(f"How often: {frequency_label(after.frequency)} (was: {frequency_label(before.frequency)}).")
+        changes.append(f"How often we write: {frequency_label(after.frequency).lower()}.")
     if before.pause_until != after.pause_until:
         changes.append(
             f"Email is paused until {long_date(after.pause_until)}." if after.pause_until else "Your pause has ended."
