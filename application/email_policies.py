@@ -11,7 +11,7 @@ Policies), while suppressions, which are per address, always apply.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -92,6 +92,16 @@ def is_soft_bounce(event: NormalizedEvent) -> bool:
     return event.type is T.BOUNCED and event.bounce_class is BounceClass.SOFT
 
 
+def busiest_window(times: Sequence[datetime], at: datetime, window: timedelta) -> int:
+    """How many of ``times`` the busiest ``window``-long span holding ``at`` contains (``at`` is one of them).
+
+    Not only the span ending at ``at``: bounces reported out of order (a later one recorded first) still
+    make a run when the last of them to arrive is decided, so the outcome does not depend on arrival order.
+    """
+    ends = [at, *(t for t in times if at < t < at + window)]
+    return max(sum(1 for t in times if end - window < t <= end) for end in ends)
+
+
 def decide(
     event: NormalizedEvent,
     cause: str,
@@ -102,7 +112,7 @@ def decide(
 ) -> list[Command]:
     """The commands ``event`` calls for (none for an invalid address or an event no policy follows).
 
-    ``soft_bounces``: the address's soft bounces in the window ending at this one, itself included.
+    ``soft_bounces``: the address's soft bounces in the busiest window holding this one (``busiest_window``).
     ``categories``: every known category key → whether it is archived.
     """
     try:

@@ -16,12 +16,12 @@ would apply when it arrived again after a newer resubscribe.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from eventsourcing.utils import get_topic
 
-from application.email_policies import POLICY_TYPES, EmailPolicies, is_soft_bounce
+from application.email_policies import POLICY_TYPES, EmailPolicies, busiest_window, is_soft_bounce
 from domain.email_event import NormalizedEvent
 from domain.webhook_delivery import WebhookDelivery
 from projections.contact_activity import ContactActivityProjection
@@ -80,20 +80,26 @@ class EmailPoliciesReactor(Reactor):
             if cause in done or first_delivery.get(cause, delivery) != delivery:
                 continue
             done.add(cause)
-            count = soft_bounces(self.db, n, self.policies.rule.window) if is_soft_bounce(n) else 0
+            count = soft_bounces(self.db, n, cause, self.policies.rule.window) if is_soft_bounce(n) else 0
             self.policies.follow(
                 e.connection_id, n, cause, soft_bounces=count, categories=categories, request_id=e.request_id
             )
 
 
-def soft_bounces(db: Database, event: NormalizedEvent, window: timedelta) -> int:
-    """The recipient's distinct soft bounces that occurred in ``window`` ending at ``event`` (inclusive)."""
+def soft_bounces(db: Database, event: NormalizedEvent, cause: str, window: timedelta) -> int:
+    """The recipient's distinct soft bounces in the busiest ``window`` holding ``event`` (``busiest_window``).
+
+    Only those recorded up to this one count (``seq``): email_events may already hold later deliveries,
+    and the answer must not depend on how far it had got, so that a re-run decides as the first run did.
+    """
     rows = db.query(
-        f"SELECT COUNT(*) AS n FROM {EMAIL_EVENTS} WHERE recipient = ? AND type = 'bounced' "
-        "AND bounce_class = 'soft' AND occurred_at > ? AND occurred_at <= ?",
-        (event.recipient, stamp(event.occurred_at - window), stamp(event.occurred_at)),
+        f"SELECT occurred_at FROM {EMAIL_EVENTS} WHERE recipient = ? AND type = 'bounced' "
+        "AND bounce_class = 'soft' AND occurred_at > ? AND occurred_at < ? "
+        f"AND seq <= (SELECT seq FROM {EMAIL_EVENTS} WHERE id = ?)",
+        (event.recipient, stamp(event.occurred_at - window), stamp(event.occurred_at + window), cause),
     )
-    return int(rows[0]["n"])
+    times = [datetime.fromisoformat(r["occurred_at"]) for r in rows]
+    return busiest_window(times, event.occurred_at, window) if times else 0
 
 
 def _first_deliveries(db: Database, ids: Sequence[str]) -> dict[str, str]:

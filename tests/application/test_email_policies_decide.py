@@ -16,6 +16,7 @@ from application.email_policies import (
     Resubscribe,
     SoftBounceRule,
     Suppress,
+    busiest_window,
     decide,
     is_soft_bounce,
     reason_for,
@@ -138,3 +139,33 @@ def test_any_event_gets_commands_for_its_own_normalized_address_only(
             assert command.address == command.address.strip().lower()
         else:
             assert command.category in (None, "news", "old")
+
+
+DAY = timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("offsets", "at", "expected"),
+    [((0,), 0, 1), ((0, 1, 2), 2, 3), ((0, 1, 2), 0, 3), ((0, 4, 8), 8, 2), ((0, 4, 8), 4, 2), ((0, 7), 7, 1)],
+    ids=["alone", "ending-here", "starting-here", "spread-out", "middle", "window-is-half-open"],
+)
+def test_the_busiest_window_holding_a_bounce_counts_later_ones_already_recorded(
+    offsets: tuple[int, ...], at: int, expected: int
+) -> None:
+    times = [AT + d * DAY for d in offsets]
+
+    assert busiest_window(times, AT + at * DAY, 7 * DAY) == expected
+
+
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=8), st.integers(1, 6), st.integers(1, 10))
+def test_whether_a_run_is_found_does_not_depend_on_the_order_bounces_arrive_in(
+    days: list[int], limit: int, window_days: int
+) -> None:
+    times, window = [AT + d * DAY for d in days], window_days * DAY
+
+    def found(order: list[datetime]) -> bool:
+        # Each bounce is decided when it arrives, seeing the ones that arrived before it.
+        return any(busiest_window(order[: i + 1], t, window) >= limit for i, t in enumerate(order))
+
+    any_span = any(sum(1 for t in times if end - window < t <= end) >= limit for end in times)
+    assert found(times) == found(list(reversed(times))) == found(sorted(times)) == any_span

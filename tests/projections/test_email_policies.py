@@ -204,6 +204,21 @@ def test_soft_bounces_suppress_at_the_limit_within_the_window(
         assert (row.reason, row.cause) == ("soft_bounces", cause(bounces[-1]))
 
 
+@pytest.mark.parametrize("react_each", [True, False], ids=["reacting-to-each", "reacting-once"])
+def test_soft_bounces_arriving_out_of_order_still_make_a_run(container: Container, react_each: bool) -> None:
+    hours = (2, 0, 1)  # the latest bounce is reported first
+    for i, h in enumerate(hours):
+        container.intake.record(
+            [Delivery(uuid4(), CONNECTION, "test", {}, "{}", "test", None,
+                      [ev(T.BOUNCED, f"s{i}", at=T0 + timedelta(hours=h), bounce=B.SOFT)], [])]
+        )  # fmt: skip
+        if react_each:
+            settle(container)
+    settle(container)
+
+    assert reason_of(container) == "soft_bounces"
+
+
 def test_a_soft_bounce_delivered_again_counts_once(container: Container) -> None:
     bounce = ev(T.BOUNCED, "s1", bounce=B.SOFT)
     for _ in range(3):
