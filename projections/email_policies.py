@@ -34,13 +34,10 @@ from projections.suppressions import SuppressionsProjection
 
 NAME = "email_policies"
 W = WebhookDelivery
-# Soft-bounce counting reads one recipient's soft bounces in a time range; a partial index keeps that a
-# short range scan however much other mail the address has had. It is on email_events' table, so a
-# rebuild of email_events drops it until the next start re-creates it (counting stays correct without).
-SOFT_BOUNCES_INDEX = (
-    f"CREATE INDEX IF NOT EXISTS {NAME}_soft_bounces ON {EMAIL_EVENTS} (recipient, occurred_at) "
-    "WHERE type = 'bounced' AND bounce_class = 'soft'"
-)
+# Soft-bounce counting reads one recipient's rows up to a seq: email_events' own (recipient, seq) index
+# serves it. An index of this reactor's on that table was tried and dropped: CREATE INDEX takes a SHARE
+# lock on the table at every start (IF NOT EXISTS checks only after locking), which deadlocked against a
+# running runner's inserts whenever a second process (worker, CLI) started.
 # Bound on ids per IN (...) list: SQLite's default variable limit is far above, PostgreSQL has none.
 _CHUNK = 500
 
@@ -61,9 +58,6 @@ class EmailPoliciesReactor(Reactor):
     def __init__(self, policies: EmailPolicies, db: Database) -> None:
         self.policies = policies
         self.db = db
-
-    def create_statements(self, dialect: str) -> Sequence[str]:
-        return [SOFT_BOUNCES_INDEX]
 
     def react(self, events: Sequence[Any]) -> None:
         # Most events are deliveries, opens and clicks: nothing is queried unless a policy follows one.
