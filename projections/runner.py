@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from eventsourcing.persistence import OperationalError
+
 from application.store import EventStoreResources
 from domain.errors import NotFound
 from projections.db import Database, Tx
@@ -75,19 +77,41 @@ class ProjectionRunner:
 
     def setup(self) -> None:
         """Create the tables; rebuild any projection whose version changed."""
-        with self.db.transaction() as tx:
-            tx.execute(
+        self._ddl(
+            [
                 f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} (name TEXT PRIMARY KEY, "
                 "version INTEGER NOT NULL, position BIGINT NOT NULL, updated_at TEXT)"
-            )
-            for p in self.projections.values():
-                for statement in p.create_statements(self.db.dialect):
-                    tx.execute(statement)
-                tx.execute(
-                    f"INSERT INTO {POSITIONS_TABLE} (name, version, position) VALUES (?, ?, 0) "
-                    "ON CONFLICT (name) DO NOTHING",
-                    (p.name, p.version),
-                )
+            ]
+        )
+        for p in self.projections.values():
+            # One transaction per projection: a process starting next to a running runner (a CLI command
+            # beside `serve`) then holds DDL locks on one projection's tables at a time.
+            self._ddl(list(p.create_statements(self.db.dialect)), p)
+        for st in self.status():
+            if st.version != self.projections[st.name].version:
+                log.info("projection version changed, rebuilding", extra={"projection": st.name})
+                self.reset(st.name)
+
+    def _ddl(self, statements: Sequence[str], projection: Projection | None = None, attempts: int = 5) -> None:
+        # CREATE INDEX IF NOT EXISTS takes a share lock even when the index exists, so it can deadlock
+        # with a batch being applied by another runner; the statements are idempotent, so retry.
+        for attempt in range(attempts):
+            try:
+                with self.db.transaction() as tx:
+                    for statement in statements:
+                        tx.execute(statement)
+                    if projection is not None:
+                        tx.execute(
+                            f"INSERT INTO {POSITIONS_TABLE} (name, version, position) VALUES (?, ?, 0) "
+                            "ON CONFLICT (name) DO NOTHING",
+                            (projection.name, projection.version),
+                        )
+                return
+            except OperationalError as exc:
+                if "deadlock" not in str(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
         for st in self.status():
             if st.version != self.projections[st.name].version:
                 log.info("projection version changed, rebuilding", extra={"projection": st.name})
