@@ -1,0 +1,1 @@
+"""Ways a rendered message leaves Tidings: SMTP, ESP HTTP APIs, and the built-in capture outbox."""
