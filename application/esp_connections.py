@@ -8,14 +8,19 @@ from uuid import UUID, uuid4
 
 from application.base import TidingsApplication
 from domain.esp_connection import EspConnection
+from domain.sending_settings import SendingSettings
 
 
 class EspConnections(TidingsApplication):
     """Manage the ESP accounts webhooks arrive from."""
 
-    def connect(self, name: str, provider: str, webhook: dict[str, Any]) -> EspConnection:
+    def connect(
+        self, name: str, provider: str, webhook: dict[str, Any], sending: SendingSettings | None = None
+    ) -> EspConnection:
         """Register a connection (``webhook`` validated by the caller against the provider's settings)."""
         connection = EspConnection.connect(uuid4(), name, provider, webhook)
+        if sending is not None:
+            connection.configure_sending(sending)
         self.save(connection)
         return connection
 
@@ -35,6 +40,13 @@ class EspConnections(TidingsApplication):
         """New webhook credentials; the previous ones stay valid for ``overlap``."""
         connection = self.get(connection_id)
         connection.rotate(webhook, now, overlap)
+        self.save(connection)
+        return connection
+
+    def configure_sending(self, connection_id: UUID, settings: SendingSettings) -> EspConnection:
+        """Set how the connection sends (``transport_settings`` validated by the caller against the transport)."""
+        connection = self.get(connection_id)
+        connection.configure_sending(settings)
         self.save(connection)
         return connection
 

@@ -11,6 +11,7 @@ from eventsourcing.domain import event
 from domain.api_key import clean_name
 from domain.errors import Invalid, RuleViolated
 from domain.events import TidingsAggregate
+from domain.sending_settings import SendingSettings, clean_sending
 
 MAX_OVERLAP = timedelta(days=30)
 
@@ -31,7 +32,7 @@ class EspConnection(TidingsAggregate):
     """Which ESP, which webhook credentials (current and, during a rotation, previous), enabled or not."""
 
     # The webhook settings hold the ESP's secrets; the audit log shows that they changed, not their values.
-    redacted: ClassVar[frozenset[str]] = frozenset({"webhook"})
+    redacted: ClassVar[frozenset[str]] = frozenset({"webhook", "transport_settings"})
 
     @classmethod
     def connect(cls, connection_id: UUID, name: str, provider: str, webhook: dict[str, Any]) -> EspConnection:
@@ -47,6 +48,29 @@ class EspConnection(TidingsAggregate):
         self.previous_valid_until: datetime | None = None
         self.enabled = True
         self.pending_subscription: dict[str, Any] | None = None
+        self.sending = SendingSettings()
+
+    @property
+    def sending_domains(self) -> tuple[str, ...]:
+        """Domains a from-address may use through this connection."""
+        return self.sending.domains
+
+    def configure_sending(self, settings: SendingSettings) -> None:
+        """Set the sending domains, throttle and transport (``transport_settings`` validated by the caller)."""
+        cleaned = clean_sending(settings)
+        if cleaned != self.sending:
+            self._sending_configured(
+                domains=list(cleaned.domains), rate_per_second=cleaned.rate_per_second,
+                concurrency=cleaned.concurrency, transport=cleaned.transport,
+                transport_settings=cleaned.transport_settings,
+            )  # fmt: skip
+
+    @event("SendingConfigured")
+    def _sending_configured(
+        self, domains: list[str], rate_per_second: float, concurrency: int, transport: str | None,
+        transport_settings: dict[str, Any],
+    ) -> None:  # fmt: skip
+        self.sending = SendingSettings(tuple(domains), rate_per_second, concurrency, transport, transport_settings)
 
     def rename(self, name: str) -> None:
         """Give the connection a new name."""

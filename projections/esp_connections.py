@@ -33,6 +33,13 @@ class ConnectionRow:
     pending_subscription: dict[str, Any] | None
     created_at: str
     updated_at: str
+    # {"domains", "rate_per_second", "concurrency", "transport", "transport_settings"}; {} until configured.
+    sending: dict[str, Any]
+
+    @property
+    def sending_domains(self) -> list[str]:
+        """Domains a from-address may use through this connection."""
+        return list(self.sending.get("domains", []))
 
     def active_webhooks(self, now: datetime) -> list[dict[str, Any]]:
         """Settings a delivery may verify against at ``now``, newest first."""
@@ -50,17 +57,21 @@ class EspConnectionsProjection(Projection):
     """Connections by id."""
 
     name = TABLE
-    version = 1
+    version = 2
     topics = tuple(
         get_topic(getattr(E, n))
-        for n in ("Connected", "Renamed", "WebhookRotated", "Disabled", "Enabled", "SubscriptionRequested")
-    )
+        for n in (
+            "Connected", "Renamed", "WebhookRotated", "Disabled", "Enabled", "SubscriptionRequested",
+            "SendingConfigured",
+        )
+    )  # fmt: skip
 
     def create_statements(self, dialect: str) -> Sequence[str]:
         return [
             f"CREATE TABLE IF NOT EXISTS {TABLE} (id TEXT PRIMARY KEY, name TEXT NOT NULL, provider TEXT NOT NULL, "
             "enabled INTEGER NOT NULL, webhook TEXT NOT NULL, previous_webhook TEXT, previous_valid_until TEXT, "
-            "pending_subscription TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
+            "pending_subscription TEXT, sending TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL, "
+            "updated_at TEXT NOT NULL)"
         ]
 
     def tables(self) -> Sequence[str]:
@@ -80,6 +91,14 @@ class EspConnectionsProjection(Projection):
                     f"UPDATE {TABLE} SET previous_webhook = webhook, webhook = ?, previous_valid_until = ?, "
                     "updated_at = ? WHERE id = ?",
                     (json.dumps(e.webhook), _utc(e.previous_valid_until), at, cid),
+                )
+            elif isinstance(e, E.SendingConfigured):  # type: ignore[attr-defined]
+                sending = {
+                    "domains": e.domains, "rate_per_second": e.rate_per_second, "concurrency": e.concurrency,
+                    "transport": e.transport, "transport_settings": e.transport_settings,
+                }  # fmt: skip
+                tx.execute(
+                    f"UPDATE {TABLE} SET sending = ?, updated_at = ? WHERE id = ?", (json.dumps(sending), at, cid)
                 )
             else:
                 column, value = _simple_change(e)
@@ -114,6 +133,7 @@ def _row(r: dict[str, Any]) -> ConnectionRow:
         pending_subscription=load(r["pending_subscription"]),
         created_at=r["created_at"],
         updated_at=r["updated_at"],
+        sending=json.loads(r["sending"] or "{}"),
     )
 
 

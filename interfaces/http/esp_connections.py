@@ -13,10 +13,19 @@ from litestar.params import FromPath, JSONBody
 
 from domain.errors import Invalid, NotFound
 from domain.events import because
+from domain.redaction import is_secret
+from domain.sending_settings import InvalidSendingSettings, SendingSettings, clean_sending
 from interfaces.bootstrap import Container
 from interfaces.http.auth import ADMIN_ONLY, ANY_ROLE
 from interfaces.http.errors import documented
-from interfaces.http.schemas.esp_connections import Connection, ConnectionAction, ConnectionCreate, ConnectionUpdate
+from interfaces.http.schemas.esp_connections import (
+    Connection,
+    ConnectionAction,
+    ConnectionCreate,
+    ConnectionUpdate,
+    SendingIn,
+)
+from interfaces.transports import registry as transports
 from interfaces.webhooks.registry import all_providers
 from projections.esp_connections import ConnectionRow, get_connection, list_connections
 
@@ -49,6 +58,35 @@ def validated(provider: str, webhook: dict[str, Any]) -> dict[str, Any]:
     return dict(msgspec.to_builtins(settings))
 
 
+def sending_settings(provider: str, sending: SendingIn) -> SendingSettings:
+    """``sending`` with its transport settings checked against the transport's own schema."""
+    kind = sending.transport or (provider if provider in transports.MODULES else None)
+    settings: dict[str, Any] = {}
+    if kind is not None:
+        try:
+            schema = transports.module(kind).Settings
+        except (KeyError, ImportError):
+            message = f"no transport {kind!r}; there are {sorted(transports.MODULES)}"
+            raise InvalidSendingSettings(message, field="transport") from None
+        try:
+            settings = dict(msgspec.to_builtins(msgspec.convert(sending.transport_settings, schema)))
+        except (msgspec.ValidationError, ValueError) as exc:
+            message = f"invalid transport settings for {kind}: {exc}"
+            raise InvalidSendingSettings(message, field="transport_settings") from None
+    elif sending.transport_settings:
+        raise InvalidSendingSettings("transport_settings need a transport", field="transport")
+    return clean_sending(
+        SendingSettings(tuple(sending.domains), sending.rate_per_second, sending.concurrency, kind, settings)
+    )
+
+
+def _masked_sending(sending: dict[str, Any]) -> dict[str, Any]:
+    if not sending:
+        return {}
+    shown = {k: ("[secret]" if is_secret(k) else v) for k, v in sending.get("transport_settings", {}).items()}
+    return {**sending, "transport_settings": shown}
+
+
 def _masked(webhook: dict[str, Any]) -> dict[str, Any]:
     return {k: (v if k in _SHOWN else "[secret]") for k, v in webhook.items() if v is not None}
 
@@ -57,7 +95,7 @@ def _out(row: ConnectionRow) -> Connection:
     overlap = row.previous_valid_until if row.previous_webhook else None
     return Connection(
         row.id, row.name, row.provider, row.enabled, f"/webhooks/{row.id}", _masked(row.webhook), overlap,
-        row.pending_subscription, row.created_at, row.updated_at,
+        row.pending_subscription, row.created_at, row.updated_at, _masked_sending(row.sending),
     )  # fmt: skip
 
 
@@ -81,7 +119,9 @@ class EspConnectionsController(Controller):
     def create(self, data: JSONBody[ConnectionCreate], container: NamedDependency[Container]) -> Connection:
         """Register a connection; its webhook URL is in the response."""
         with because(data.reason):
-            connection = container.connections.connect(data.name, data.provider, validated(data.provider, data.webhook))
+            webhook = validated(data.provider, data.webhook)
+            sending = sending_settings(data.provider, data.sending) if data.sending else None
+            connection = container.connections.connect(data.name, data.provider, webhook, sending)
         return _settled(container, connection.id)
 
     @get("/", operation_id="listEspConnections", guards=[ANY_ROLE], sync_to_thread=True,
@@ -104,7 +144,7 @@ class EspConnectionsController(Controller):
     def update(
         self, connection_id: FromPath[UUID], data: JSONBody[ConnectionUpdate], container: NamedDependency[Container]
     ) -> Connection:
-        """Rename and/or rotate webhook credentials (both old and new verify during the overlap)."""
+        """Rename, rotate webhook credentials (both old and new verify during the overlap), set up sending."""
         with because(data.reason):
             if data.name is not None:
                 container.connections.rename(connection_id, data.name)
@@ -113,6 +153,9 @@ class EspConnectionsController(Controller):
                 webhook = validated(current.provider, data.webhook)
                 overlap = timedelta(seconds=data.overlap_seconds)
                 container.connections.rotate(connection_id, webhook, datetime.now(UTC), overlap)
+            if data.sending is not None:
+                provider = container.connections.get(connection_id).provider
+                container.connections.configure_sending(connection_id, sending_settings(provider, data.sending))
         return _settled(container, connection_id)
 
     @post("/{connection_id:uuid}/disable", operation_id="disableEspConnection", guards=[ADMIN_ONLY], status_code=200,

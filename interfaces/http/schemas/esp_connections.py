@@ -11,12 +11,25 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Reason = Annotated[str, msgspec.Meta(max_length=500)]
 
 
+class SendingIn(msgspec.Struct, forbid_unknown_fields=True):
+    """How the connection sends: domains a from-address may use, throttle, transport and its settings."""
+
+    domains: Annotated[list[str], msgspec.Meta(max_length=50)] = []
+    rate_per_second: Annotated[float, msgspec.Meta(gt=0, le=10_000)] = 10.0
+    concurrency: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
+    # "smtp", "capture", or the provider's own API (sendgrid, mailgun, postmark, amazon_ses); default:
+    # the provider's API where Tidings has one, else none (the connection then receives webhooks only).
+    transport: str | None = None
+    transport_settings: dict[str, Any] = {}
+
+
 class ConnectionCreate(msgspec.Struct, forbid_unknown_fields=True):
     """Register an ESP account; ``webhook`` holds the provider's settings (see the README)."""
 
     name: Name
     provider: str
     webhook: dict[str, Any]
+    sending: SendingIn | None = None
     reason: Reason | None = None
 
 
@@ -26,6 +39,7 @@ class ConnectionUpdate(msgspec.Struct, forbid_unknown_fields=True):
     name: Name | None = None
     webhook: dict[str, Any] | None = None
     overlap_seconds: Annotated[int, msgspec.Meta(ge=0, le=2_592_000)] = 86_400
+    sending: SendingIn | None = None
     reason: Reason | None = None
 
 
@@ -48,3 +62,4 @@ class Connection(msgspec.Struct):
     pending_subscription: dict[str, Any] | None
     created_at: str
     updated_at: str
+    sending: dict[str, Any] = {}
