@@ -17,6 +17,7 @@ from psycopg import sql
 from application.campaigns import Campaigns
 from application.contact_imports import ContactImports
 from application.contacts import Contacts
+from application.deliveries import Deliveries
 from application.email_policies import EmailPolicies, SoftBounceRule
 from application.esp_connections import EspConnections
 from application.history import AuditHistory
@@ -72,6 +73,7 @@ class Container:
     suppressions: Suppressions
     templates: Templates
     campaigns: Campaigns
+    deliveries: Deliveries
     runner: ProjectionRunner
     secret_key: str
     connection_cache: ConnectionCache
@@ -148,6 +150,7 @@ def build(settings: Settings, projections: list[Projection] | None = None) -> Co
         suppressions=suppressions,
         templates=Templates(store),
         campaigns=Campaigns(store),
+        deliveries=Deliveries(store),
         runner=runner,
         secret_key=resolve_secret_key(settings),
         connection_cache=ConnectionCache(db),

@@ -63,10 +63,26 @@ class Settings:
     """TIDINGS_LINK_KEY_IDS: comma-separated; the first signs new links, every one verifies (rotation)."""
     unsubscribe_mailto: str | None = None
     """TIDINGS_UNSUBSCRIBE_MAILTO: address for List-Unsubscribe's mailto; unset omits the mailto."""
+    default_transport: str = "capture"
+    """TIDINGS_DEFAULT_TRANSPORT: transport where a campaign's ESP connection sets none (capture: built-in outbox)."""
     soft_bounce_limit: int = 3
     """TIDINGS_SOFT_BOUNCE_LIMIT: this many soft bounces of an address within the window suppress it."""
     soft_bounce_window_days: int = 7
     """TIDINGS_SOFT_BOUNCE_WINDOW_DAYS: the days, ending at the latest soft bounce, that the limit counts over."""
+    min_audience: int = 1
+    """TIDINGS_MIN_AUDIENCE: smallest audience a campaign may be scheduled for, unless it sets its own."""
+    max_audience: int | None = None
+    """TIDINGS_MAX_AUDIENCE: largest audience a campaign may be scheduled for, unless it sets its own; unset: none."""
+    estimate_history_days: int = 90
+    """TIDINGS_ESTIMATE_HISTORY_DAYS: the days of an audience's own email history its estimates are drawn from."""
+    estimate_min_messages: int = 100
+    """TIDINGS_ESTIMATE_MIN_MESSAGES: fewer past messages than this and estimates use the default rates."""
+    estimate_delivered_rate: float = 0.97
+    """TIDINGS_ESTIMATE_DELIVERED_RATE: default share of messages delivered (0 to 1)."""
+    estimate_open_rate: float = 0.2
+    """TIDINGS_ESTIMATE_OPEN_RATE: default share of messages opened at least once (0 to 1)."""
+    estimate_click_rate: float = 0.025
+    """TIDINGS_ESTIMATE_CLICK_RATE: default share of messages clicked at least once (0 to 1)."""
 
     @property
     def database(self) -> str:
@@ -105,8 +121,16 @@ class Settings:
             public_url=_public_url(get("TIDINGS_PUBLIC_URL") or "http://127.0.0.1:8000"),
             link_key_ids=_key_ids(get("TIDINGS_LINK_KEY_IDS") or "k1"),
             unsubscribe_mailto=_mailbox(get("TIDINGS_UNSUBSCRIBE_MAILTO") or None),
+            default_transport=get("TIDINGS_DEFAULT_TRANSPORT") or "capture",
             soft_bounce_limit=_number(env, "TIDINGS_SOFT_BOUNCE_LIMIT", 3, int),
             soft_bounce_window_days=_number(env, "TIDINGS_SOFT_BOUNCE_WINDOW_DAYS", 7, int),
+            min_audience=_number(env, "TIDINGS_MIN_AUDIENCE", 1, int),
+            max_audience=_number(env, "TIDINGS_MAX_AUDIENCE", 0, int) or None,
+            estimate_history_days=_number(env, "TIDINGS_ESTIMATE_HISTORY_DAYS", 90, int),
+            estimate_min_messages=_number(env, "TIDINGS_ESTIMATE_MIN_MESSAGES", 100, int),
+            estimate_delivered_rate=_rate(env, "TIDINGS_ESTIMATE_DELIVERED_RATE", 0.97),
+            estimate_open_rate=_rate(env, "TIDINGS_ESTIMATE_OPEN_RATE", 0.2),
+            estimate_click_rate=_rate(env, "TIDINGS_ESTIMATE_CLICK_RATE", 0.025),
         )
 
     def persistence_env(self) -> dict[str, str]:
@@ -124,6 +148,13 @@ def _number(env: Mapping[str, str], name: str, default: _N, kind: type[_N]) -> _
         raise ConfigError(f"{name} must be a {kind.__name__}", value=raw) from None
     if value <= 0:
         raise ConfigError(f"{name} must be positive", value=raw)
+    return value
+
+
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _number(env, name, default, float)
+    if value > 1:
+        raise ConfigError(f"{name} must be a share between 0 and 1", value=env.get(name))
     return value
 
 

@@ -1,0 +1,339 @@
+"""The delivery worker: starts due campaigns, hands their messages over, records every outcome.
+
+One pass (``tick``):
+1. **Start** every scheduled campaign whose time has come: snapshot its audience into the queue (each
+   message with its deterministic id and its own due instant), start the run, mark the campaign sending.
+   Each step is idempotent, so a crash between them is repaired by the next pass.
+2. **Recover** batches whose lease ran out (their worker died): a recorded outcome is applied; an
+   unrecorded batch goes back to pending with the same message ids.
+3. **Work** each open run: claim due messages, re-check each contact's eligibility (someone who opted out
+   after scheduling gets nothing), render, wait for the connection's throttle, hand over, record the
+   outcome as a ``DeliveryBatch`` event, apply it to the queue. Transient failures retry with backoff;
+   a run failing above the error-rate threshold pauses its campaign. A run with nothing left finishes and
+   its campaign is marked sent.
+
+Sending is async (transports are); the bookkeeping around it is plain synchronous database work, which
+is short next to a hand-over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+from uuid import UUID, uuid4
+
+import msgspec
+
+from domain.campaign import Campaign
+from domain.campaign_workflow import State
+from domain.delivery_policy import ErrorRateWatch, RetryPolicy
+from domain.delivery_run import message_id, run_id
+from domain.errors import Conflict, RuleViolated
+from domain.events import caused_by
+from interfaces.bootstrap import Container
+from interfaces.delivery import queue
+from interfaces.delivery.throttle import TokenBucket
+from interfaces.link_keys import links_of
+from interfaces.rendering import Layout, Recipient, RenderError, render
+from interfaces.transports import capture, registry
+from interfaces.transports.base import Outcome, OutgoingMessage, SendResult, Transport
+from projections.campaigns import list_campaigns
+from projections.contacts import get_contact
+from projections.eligibility import Eligible, eligibility
+from projections.esp_connections import get_connection
+from projections.templates import layout
+
+log = logging.getLogger(__name__)
+ACTOR = "system:delivery"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One contact of an audience snapshot: who, where to, and the zone their local-time send uses."""
+
+    contact_id: UUID
+    email: str
+    timezone: str | None = None
+
+
+class AudienceSource(Protocol):
+    """The campaign's audience at ``now`` and how many each targeting rule removed."""
+
+    def __call__(
+        self, container: Container, campaign: Campaign, now: datetime
+    ) -> tuple[Iterable[Member], dict[str, int]]:
+        """Members in contact-id order, and removals per rule."""
+        ...
+
+
+DueSource = Callable[[Campaign, Member, datetime], datetime]
+
+
+def due_at_schedule(campaign: Campaign, member: Member, occurrence: datetime) -> datetime:
+    """Everyone at the occurrence (schedules with per-recipient local times supply their own rule)."""
+    del campaign, member
+    return occurrence
+
+
+@dataclass
+class WorkerSettings:
+    """Batching, leases, retries and the auto-pause threshold."""
+
+    batch_size: int = 100
+    lease: timedelta = timedelta(minutes=5)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    pause_error_rate: float = 0.5
+    pause_min_sample: int = 50
+    poll_seconds: float = 1.0
+
+
+class DeliveryWorker:
+    """Hands campaign messages to transports; one per process (several may share a PostgreSQL queue)."""
+
+    def __init__(
+        self,
+        container: Container,
+        audience: AudienceSource,
+        *,
+        due: DueSource = due_at_schedule,
+        settings: WorkerSettings | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rng: random.Random | None = None,
+        transport_for: Callable[[UUID | None], tuple[Transport, TokenBucket]] | None = None,
+    ) -> None:
+        self.container = container
+        self.db = container.db
+        self.settings = settings or WorkerSettings()
+        self._audience = audience
+        self._due = due
+        self._clock = clock
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
+        self._transport_for = transport_for or self._connection_transport
+        self._transports: dict[UUID | None, tuple[Transport, TokenBucket]] = {}
+        self._watches: dict[UUID, ErrorRateWatch] = {}
+        queue.create_tables(self.db)
+        capture.create_table(self.db)  # the embedded default's outbox, readable before anything is sent
+
+    # -- the loop -------------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Pass after pass until ``stop`` is set; a pass that fails is logged and the next one retries."""
+        while not stop.is_set():
+            try:
+                handled = await self.tick()
+            except Exception:
+                log.exception("delivery pass failed")
+                handled = 0
+            if not handled:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.settings.poll_seconds)
+
+    async def tick(self) -> int:
+        """One pass; the number of messages handed over or settled."""
+        now = self._clock()
+        with caused_by(ACTOR):
+            self.start_due(now)
+            self.recover(now)
+            handled = 0
+            for run in queue.open_runs(self.db):
+                handled += await self._work(run, self._clock())
+        return handled
+
+    async def drain(self, max_passes: int = 10_000) -> None:
+        """Pass until a pass does nothing (tests, the CLI's ``--once``)."""
+        for _ in range(max_passes):
+            if not await self.tick():
+                return
+
+    async def aclose(self) -> None:
+        """Close every transport's connections."""
+        for transport, _ in self._transports.values():
+            await transport.aclose()
+        self._transports.clear()
+
+    # -- 1. start ---------------------------------------------------------------------------------------
+
+    def start_due(self, now: datetime) -> None:
+        """Snapshot and start every scheduled campaign whose first message is due."""
+        self.container.settle()
+        for row in list_campaigns(self.db, state=State.SCHEDULED.value):
+            if row.scheduled_at is None or datetime.fromisoformat(row.scheduled_at) > now:
+                continue
+            try:
+                self._start(row.id, now)
+            except (Conflict, RuleViolated) as exc:
+                log.warning("could not start campaign", extra={"campaign_id": str(row.id), "error": str(exc)})
+
+    def _start(self, campaign_id: UUID, now: datetime) -> None:
+        campaign = self.container.campaigns.get(campaign_id)
+        if campaign.state is not State.SCHEDULED or campaign.scheduled_at is None or campaign.approval is None:
+            return
+        occurrence = campaign.scheduled_at
+        run = run_id(campaign.id, occurrence)
+        members, removed = self._audience(self.container, campaign, now)
+        rows = ((message_id(run, m.contact_id), m.contact_id, m.email, self._due(campaign, m, occurrence))
+                for m in members)  # fmt: skip
+        audience = queue.snapshot(self.db, run_id=run, campaign_id=campaign.id, occurrence=occurrence,
+                                  recipients=rows, now=now)  # fmt: skip
+        self.container.deliveries.start_run(
+            campaign_id=campaign.id, occurrence=occurrence, content_version=campaign.approval.version,
+            esp_connection_id=campaign.settings.esp_connection_id, audience=audience, removed=removed,
+        )  # fmt: skip
+        self.container.campaigns.start_sending(campaign.id, f"run {run}: {audience} recipients")
+        log.info("campaign run started", extra={"campaign_id": str(campaign.id), "run_id": str(run)})
+
+    # -- 2. recover -------------------------------------------------------------------------------------
+
+    def recover(self, now: datetime) -> None:
+        """Settle or release batches whose worker died holding them."""
+        for token in queue.expired_claims(self.db, now):
+            batch = self.container.deliveries.find_batch(token)
+            if batch is None:
+                released = queue.release(self.db, token, now)
+                log.warning("released an unrecorded batch", extra={"claim": str(token), "messages": released})
+                continue
+            queue.apply_outcome(
+                self.db, token=token, now=now,
+                sent=[(UUID(m), p) for m, p in batch.sent],
+                retry=[(UUID(m), r, now) for m, r in batch.retry],
+                failed=[(UUID(m), r) for m, r in batch.failed],
+                skipped=[(UUID(m), r) for m, r in batch.skipped],
+            )  # fmt: skip
+
+    # -- 3. work ----------------------------------------------------------------------------------------
+
+    async def _work(self, run: queue.RunRow, now: datetime) -> int:
+        campaign = self.container.campaigns.get(run.campaign_id)
+        if campaign.state is State.CANCELLED:
+            queue.skip_pending(self.db, run.run_id, "campaign cancelled", now)
+            if queue.counts(self.db, run_id=run.run_id).in_flight == 0:
+                self._finish(run, campaign, now, "cancelled")
+            return 0
+        if campaign.state is not State.SENDING:
+            return 0  # paused (or not started yet): its messages wait
+        transport, bucket = self._transport_for(campaign.settings.esp_connection_id)
+        limit = max(1, min(self.settings.batch_size, transport.max_batch))
+        token = uuid4()
+        claimed = queue.claim(self.db, run.run_id, token, now=now, lease_until=now + self.settings.lease, limit=limit)
+        if not claimed:
+            if queue.counts(self.db, run_id=run.run_id).remaining == 0:
+                self._finish(run, campaign, now, "completed")
+            return 0
+        messages, skipped, failed = self._prepare(campaign, claimed, now)
+        results: list[SendResult] = []
+        if messages:
+            await bucket.acquire(len(messages))
+            results = await transport.send(messages)
+        await self._record(run, campaign, token, claimed, results=results, skipped=skipped, failed=failed)
+        return len(claimed)
+
+    def _prepare(
+        self, campaign: Campaign, claimed: list[queue.QueuedMessage], now: datetime
+    ) -> tuple[list[OutgoingMessage], list[tuple[UUID, str]], list[tuple[UUID, str]]]:
+        settings = campaign.settings
+        assert campaign.approval is not None
+        content = campaign.content_version(campaign.approval.version).content
+        pinned = None
+        if content.template_id is not None and content.template_version is not None:
+            found = layout(self.db, content.template_id, content.template_version)
+            pinned = Layout(found.html, found.text) if found else None
+        links = links_of(self.container)
+        messages, skipped, failed = [], [], []
+        for q in claimed:
+            verdict = eligibility(self.db, q.contact_id, settings.category, now)
+            if not isinstance(verdict, Eligible):
+                skipped.append((q.message_id, f"ineligible: {verdict.reason}"))
+                continue
+            contact = get_contact(self.db, q.contact_id)
+            if contact is None:
+                skipped.append((q.message_id, "ineligible: no_such_contact"))
+                continue
+            recipient = Recipient(contact.id, contact.email, contact.attributes, contact.timezone, contact.locale)
+            try:
+                out = render(content, pinned, recipient, settings=settings, links=links, now=now,
+                             mailto=self.container.settings.unsubscribe_mailto)  # fmt: skip
+            except RenderError as exc:
+                failed.append((q.message_id, f"render: {exc}"))
+                continue
+            headers = {k: v for k, v in out.headers.items() if k not in ("To", "From")}
+            messages.append(
+                OutgoingMessage(
+                    message_id=q.message_id,
+                    campaign_id=campaign.id,
+                    contact_id=q.contact_id,
+                    from_address=out.headers.get("From", settings.from_address or ""),
+                    to=contact.email,
+                    subject=out.subject,
+                    html=out.html,
+                    text=out.text,
+                    headers=headers,
+                    run_id=q.run_id,
+                )
+            )
+        return messages, skipped, failed
+
+    async def _record(
+        self, run: queue.RunRow, campaign: Campaign, token: UUID, claimed: list[queue.QueuedMessage], *,
+        results: list[SendResult], skipped: list[tuple[UUID, str]], failed: list[tuple[UUID, str]],
+    ) -> None:  # fmt: skip
+        now = self._clock()
+        attempts = {q.message_id: q.attempts + 1 for q in claimed}
+        sent: list[tuple[UUID, str | None]] = []
+        retry: list[tuple[UUID, str, datetime]] = []
+        for r in results:
+            reason = r.reason or r.outcome.value
+            if r.outcome is Outcome.SENT:
+                sent.append((r.message_id, r.provider_message_id))
+            elif r.outcome is Outcome.PERMANENT:
+                failed.append((r.message_id, reason))
+            elif self.settings.retry.gives_up(attempts[r.message_id]):
+                failed.append((r.message_id, f"gave up after {attempts[r.message_id]} attempts: {reason}"))
+            else:
+                delay = self.settings.retry.delay(attempts[r.message_id], r.retry_after, self._rng)
+                retry.append((r.message_id, reason, now + timedelta(seconds=delay)))
+        self.container.deliveries.record_batch(
+            token=token, run=run.run_id, attempt_at=now, sent=sent, retry=[(m, r) for m, r, _ in retry],
+            failed=failed, skipped=skipped,
+        )  # fmt: skip
+        queue.apply_outcome(self.db, token=token, now=now, sent=sent, retry=retry, failed=failed, skipped=skipped)
+        watch = self._watches.setdefault(
+            run.run_id, ErrorRateWatch(self.settings.pause_error_rate, self.settings.pause_min_sample)
+        )
+        errors = sum(1 for r in results if r.outcome is not Outcome.SENT)
+        watch.observe(errors, len(results) - errors)
+        if watch.should_pause():
+            message = f"auto-paused: {watch.rate:.0%} of the last hand-overs failed"
+            log.warning(message, extra={"campaign_id": str(campaign.id)})
+            with contextlib.suppress(Conflict, RuleViolated):
+                self.container.campaigns.pause(campaign.id, message)
+            watch.reset()
+
+    def _finish(self, run: queue.RunRow, campaign: Campaign, now: datetime, outcome: str) -> None:
+        c = queue.counts(self.db, run_id=run.run_id)
+        totals = {"sent": c.sent, "failed": c.failed, "skipped": c.skipped}
+        self.container.deliveries.finish_run(run.run_id, now, outcome, totals)
+        if outcome == "completed" and campaign.state is State.SENDING:
+            self.container.campaigns.mark_sent(campaign.id, f"run {run.run_id}: {c.sent} sent, {c.failed} failed")
+        queue.close_run(self.db, run.run_id)
+        self._watches.pop(run.run_id, None)
+
+    # -- transports ---------------------------------------------------------------------------------------
+
+    def _connection_transport(self, connection_id: UUID | None) -> tuple[Transport, TokenBucket]:
+        if connection_id in self._transports:
+            return self._transports[connection_id]
+        row = get_connection(self.db, connection_id) if connection_id else None
+        sending: dict[str, Any] = row.sending if row else {}
+        kind = sending.get("transport") or self.container.settings.default_transport
+        module = registry.module(kind)
+        options = msgspec.convert(sending.get("transport_settings", {}), module.Settings)
+        transport = module.create(options, db=self.db) if kind == "capture" else module.create(options)
+        bucket = TokenBucket(float(sending.get("rate_per_second", 10.0)))
+        self._transports[connection_id] = (transport, bucket)
+        return transport, bucket
