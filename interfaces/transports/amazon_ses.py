@@ -143,6 +143,9 @@ def result(message: OutgoingMessage, response: httpx.Response) -> SendResult:
     body = _json(response)
     if response.status_code == 200 and body.get("MessageId"):
         return SendResult(message.message_id, Outcome.SENT, provider_message_id=str(body["MessageId"]))
+    if response.status_code == 200:
+        # Whether SES took it is unknown; trying again may send it twice, which beats losing it.
+        return _failed(message, Outcome.TRANSIENT, f"SES answered 200 without a MessageId: {response.text[:200]}")
     code = error_type(response, body)
     text = str(body.get("message") or body.get("Message") or response.text[:200])
     status = response.status_code

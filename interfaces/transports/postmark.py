@@ -96,7 +96,7 @@ class PostmarkTransport:
 
     def _message(self, m: OutgoingMessage) -> dict[str, Any]:
         headers = {"Message-ID": m.rfc_message_id, **m.all_headers()}
-        # Postmark takes Reply-To as a field of its own and ignores it among the custom headers.
+        # Postmark's API documents Reply-To as a field of its own (ReplyTo), not as a custom header.
         reply_to = next((v for k, v in headers.items() if k.lower() == "reply-to"), None)
         message: dict[str, Any] = {
             "From": m.from_address,
