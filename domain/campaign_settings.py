@@ -19,6 +19,7 @@ MAX_FROM_NAME = 200
 MAX_NOTES = 10_000
 MAX_COMMENT = 2_000
 MAX_SEGMENTS = 100
+MAX_AUDIENCE_BOUND = 1_000_000_000
 
 
 class InvalidSettings(Invalid):
@@ -38,6 +39,8 @@ class CampaignSettings:
     reply_to: str | None = None
     include_segments: tuple[UUID, ...] = ()
     exclude_segments: tuple[UUID, ...] = ()
+    min_audience: int | None = None
+    max_audience: int | None = None
 
 
 def _segments(ids: tuple[UUID, ...] | list[UUID], field: str) -> tuple[UUID, ...]:
@@ -57,6 +60,7 @@ def clean_settings(settings: CampaignSettings) -> CampaignSettings:
     if set(include) & set(exclude):
         overlap = sorted(str(s) for s in set(include) & set(exclude))
         raise InvalidSettings("a segment cannot be both included and excluded", field="exclude_segments", ids=overlap)
+    _audience_bounds(settings.min_audience, settings.max_audience)
     return CampaignSettings(
         category=clean_key(settings.category, "category") if settings.category is not None else None,
         esp_connection_id=settings.esp_connection_id,
@@ -65,7 +69,18 @@ def clean_settings(settings: CampaignSettings) -> CampaignSettings:
         reply_to=normalize_email(settings.reply_to) if settings.reply_to is not None else None,
         include_segments=include,
         exclude_segments=exclude,
+        min_audience=settings.min_audience,
+        max_audience=settings.max_audience,
     )
+
+
+def _audience_bounds(minimum: int | None, maximum: int | None) -> None:
+    # None defers to the global setting (domain.audience_size); bool is an int in Python, never a bound.
+    for field, value in (("min_audience", minimum), ("max_audience", maximum)):
+        if value is not None and (type(value) is not int or not 0 <= value <= MAX_AUDIENCE_BOUND):
+            raise InvalidSettings(f"{field} is a whole number from 0 to {MAX_AUDIENCE_BOUND}", field=field)
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise InvalidSettings("min_audience cannot exceed max_audience", field="max_audience")
 
 
 def clean_notes(value: str) -> str:

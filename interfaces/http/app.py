@@ -14,6 +14,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, Swagge
 from interfaces.bootstrap import Container
 from interfaces.http.auth import ApiKeyAuthMiddleware
 from interfaces.http.builder import segment_builder, ui_asset
+from interfaces.http.campaign_audience import CampaignAudienceController
 from interfaces.http.campaign_preview import CampaignPreviewController
 from interfaces.http.campaigns import CampaignsController, CampaignTransitionsController
 from interfaces.http.contact_imports import ContactImportsController
@@ -105,6 +106,7 @@ def create_app(
             CampaignsController,
             CampaignTransitionsController,
             CampaignPreviewController,
+            CampaignAudienceController,
         ],
         middleware=[ApiKeyAuthMiddleware()],
         before_request=require_json,

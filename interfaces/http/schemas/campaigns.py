@@ -34,6 +34,12 @@ class CampaignFields(msgspec.Struct, forbid_unknown_fields=True):
     reply_to: Line | Unset | None = UNSET
     include_segments: Segments | Unset = UNSET
     exclude_segments: Segments | Unset = UNSET
+    min_audience: Annotated[int, msgspec.Meta(description="null: the global TIDINGS_MIN_AUDIENCE")] | Unset | None = (
+        UNSET
+    )
+    max_audience: Annotated[int, msgspec.Meta(description="null: the global TIDINGS_MAX_AUDIENCE")] | Unset | None = (
+        UNSET
+    )
     subject: Line | Unset = UNSET
     preheader: Line | Unset = UNSET
     html: Body | Unset = UNSET
