@@ -39,6 +39,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from interfaces.transports.base import Outcome, OutgoingMessage, SendResult
+from interfaces.transports.http_replies import retry_after
 
 SIGNING_NAME = "ses"
 PATH = "/v2/email/outbound-emails"
@@ -152,7 +153,7 @@ def result(message: OutgoingMessage, response: httpx.Response) -> SendResult:
     if code in _ACCOUNT:
         return _failed(message, Outcome.PERMANENT, f"{_ACCOUNT[code]} ({code}): {text}")
     if code in _TRANSIENT or status == 429 or status >= 500:
-        return _failed(message, Outcome.TRANSIENT, f"SES {code or status}: {text}", _retry_after(response))
+        return _failed(message, Outcome.TRANSIENT, f"SES {code or status}: {text}", retry_after(response.headers))
     if code in _CONFIGURATION:
         return _failed(message, Outcome.PERMANENT, f"SES configuration: credentials refused ({code}): {text}")
     return _failed(message, Outcome.PERMANENT, f"SES {code or status} ({_PERMANENT.get(code, 'refused')}): {text}")
@@ -178,13 +179,6 @@ def _tag(value: str) -> str:
 
 def _failed(message: OutgoingMessage, outcome: Outcome, reason: str, retry_after: float | None = None) -> SendResult:
     return SendResult(message.message_id, outcome, reason=reason, retry_after=retry_after)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "")))
-    except ValueError:
-        return None
 
 
 def create(settings: Settings) -> AmazonSesTransport:

@@ -24,6 +24,7 @@ import httpx
 import msgspec
 
 from interfaces.transports.base import Outcome, OutgoingMessage, SendResult, all_failed
+from interfaces.transports.http_replies import retry_after
 
 DEFAULT_BASE_URL = "https://api.postmarkapp.com"
 MAX_BATCH = 500
@@ -168,7 +169,7 @@ def _whole_batch(messages: Sequence[OutgoingMessage], response: httpx.Response) 
         outcome, reason = classify(body["ErrorCode"], text)
         return all_failed(messages, outcome, reason)
     if status == 429 or status >= 500:
-        return all_failed(messages, Outcome.TRANSIENT, f"Postmark HTTP {status}: {text}", _retry_after(response))
+        return all_failed(messages, Outcome.TRANSIENT, f"Postmark HTTP {status}: {text}", retry_after(response.headers))
     return all_failed(messages, Outcome.PERMANENT, f"Postmark HTTP {status}: {text}")
 
 
@@ -179,13 +180,6 @@ def classify(code: object, message: str) -> tuple[Outcome, str]:
     if isinstance(code, int) and code in _ACCOUNT_CODES:
         return Outcome.PERMANENT, f"Postmark account: {_ACCOUNT_CODES[code]} (ErrorCode {code}): {message}"
     return Outcome.PERMANENT, f"Postmark {code}: {message}"
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "")))
-    except ValueError:
-        return None
 
 
 def create(settings: Settings) -> PostmarkTransport:
