@@ -13,8 +13,8 @@ MAX_WAIT = 3600.0
 def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds to wait from ``Retry-After`` (seconds or HTTP date, RFC 9110 §10.2.3) or ``X-RateLimit-Reset``.
 
-    ``X-RateLimit-Reset`` is an epoch second on SendGrid and Mailgun; a small number there is read as
-    seconds from now, as some gateways send it.
+    ``X-RateLimit-Reset`` is an epoch second on SendGrid; an epoch in milliseconds is read as one, and a
+    small number as seconds from now, as some gateways send them.
     """
     now = time.time() if now is None else now
     lowered = {k.lower(): v for k, v in headers.items()}
@@ -31,6 +31,8 @@ def retry_after(headers: Mapping[str, str], now: float | None = None) -> float |
     reset = _number(lowered.get("x-ratelimit-reset", ""))
     if reset is None:
         return None
+    if reset > 100_000_000_000:
+        reset /= 1000.0  # epoch milliseconds
     seconds = reset - now if reset > 1_000_000_000 else reset
     return min(max(seconds, 0.0), MAX_WAIT)
 

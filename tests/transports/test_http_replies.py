@@ -17,6 +17,7 @@ NOW = 1_800_000_000.0
         ({"Retry-After": "7"}, 7.0),
         ({"retry-after": formatdate(NOW + 30, usegmt=True)}, 30.0),
         ({"X-RateLimit-Reset": str(int(NOW + 12))}, 12.0),
+        ({"X-RateLimit-Reset": str(int(NOW * 1000 + 4000))}, 4.0),
         ({"X-RateLimit-Reset": "5"}, 5.0),
         ({"X-RateLimit-Reset": str(int(NOW - 3))}, 0.0),
         ({"Retry-After": "99999"}, MAX_WAIT),
