@@ -2,8 +2,8 @@
 
 The signature is recomputed with botocore from the request as received (the headers named in
 ``SignedHeaders``, the body, the path) and the secret this fake knows, then compared: a request signed
-with another secret, or altered after signing, answers 403 ``InvalidSignatureException``. Errors follow
-the documented shape (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html):
+with another secret, altered after signing, or dated more than 5 minutes away answers 403
+``InvalidSignatureException``. Errors follow the documented shape (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html):
 the type in ``x-amzn-ErrorType`` and ``{"message": ...}`` in the body.
 """
 
@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any, cast
@@ -33,6 +34,7 @@ SECRET = "tidings/test/secret/access/key/0000000000"
 REGION = "eu-west-1"
 _AUTH = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
                    r"SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})")  # fmt: skip
+SKEW = timedelta(minutes=5)  # how far X-Amz-Date may be from the server's clock
 _TAG = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
@@ -111,6 +113,14 @@ class FakeSes:
         timestamp = request.headers.get("x-amz-date", "")
         if region != self.region or service != "ses" or not timestamp.startswith(day):
             return error(403, "InvalidSignatureException", f"Credential should be scoped to {self.region}/ses.")
+        try:
+            signed_at = datetime.strptime(timestamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        except ValueError:
+            return error(403, "IncompleteSignature", "X-Amz-Date is missing or malformed.")
+        now = datetime.now(UTC)
+        if abs(now - signed_at) > SKEW:
+            message = f"Signature expired: {timestamp} is now earlier than {(now - SKEW):%Y%m%dT%H%M%SZ} (5 min.)"
+            return error(403, "InvalidSignatureException", message)
         expected = _signature(request, signed.split(";"), timestamp, Credentials(key, self.secret), region)
         if not hmac.compare_digest(expected, signature):
             message = "The request signature we calculated does not match the signature you provided."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import socket
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import httpx
@@ -231,6 +232,22 @@ async def test_the_fake_checks_the_signature_over_the_body_it_received(fake: Fak
     assert tampered.headers["x-amzn-ErrorType"] == "InvalidSignatureException"
     assert genuine.status_code == 400  # past the signature check, refused for its missing content
     assert genuine.headers["x-amzn-ErrorType"] == "BadRequestException"
+
+
+async def test_the_fake_refuses_a_signature_dated_too_long_ago(fake: FakeSes) -> None:
+    url = f"{fake.url}/v2/email/outbound-emails"
+    request = AWSRequest(method="POST", url=url, data=b"{}", headers={"Content-Type": "application/json"})
+    signer = SigV4Auth(Credentials(ACCESS_KEY_ID, SECRET), "ses", REGION)
+    request.context["timestamp"] = f"{datetime.now(UTC) - timedelta(minutes=6):%Y%m%dT%H%M%SZ}"
+    signer._modify_request_before_signing(request)  # sets X-Amz-Date from the context's timestamp
+    signature = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+    signer._inject_signature_to_request(request, signature)
+
+    async with httpx.AsyncClient() as client:
+        response = await client.post(url, content=b"{}", headers=dict(request.headers.items()))
+
+    assert response.status_code == 403
+    assert response.json()["message"].startswith("Signature expired")
 
 
 async def test_a_session_token_is_signed_and_sent(fake: FakeSes) -> None:
