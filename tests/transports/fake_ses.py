@@ -3,8 +3,8 @@
 The signature is recomputed with botocore from the request as received (the headers named in
 ``SignedHeaders``, the body, the path) and the secret this fake knows, then compared: a request signed
 with another secret, altered after signing, or dated more than 5 minutes away answers 403
-``InvalidSignatureException``. Errors follow the documented shape (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html):
-the type in ``x-amzn-ErrorType`` and ``{"message": ...}`` in the body.
+``InvalidSignatureException``. Errors follow the documented shape, the type in ``x-amzn-ErrorType`` and
+``{"message": ...}`` in the body: https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html
 """
 
 from __future__ import annotations
