@@ -51,6 +51,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 def _address(formatted: str) -> dict[str, str]:
     name, email = parseaddr(formatted)
+    name = name.replace(";", " ").replace(",", " ").strip()  # SendGrid refuses either in a name
     return {"email": email or formatted, "name": name} if name else {"email": email or formatted}
 
 

@@ -74,6 +74,27 @@ async def test_a_batch_over_1000_personalizations_is_split_and_the_server_would_
     assert "limited to 1000 personalizations" in whole.json()["errors"][0]["message"]
 
 
+def test_names_lose_the_separators_sendgrid_refuses() -> None:
+    m = message('"Lovelace, Ada" <ada@example.org>', from_address='"News; Weekly" <news@example.com>')
+
+    body = sendgrid.payload([m])
+
+    assert body["personalizations"][0]["to"] == [{"email": "ada@example.org", "name": "Lovelace  Ada"}]
+    assert body["from"] == {"email": "news@example.com", "name": "News  Weekly"}
+
+
+def test_reply_to_goes_in_the_request_not_the_personalization_headers() -> None:
+    base = message()
+    m = type(base)(**{**base.__dict__, "headers": {**base.headers, "Reply-To": "Desk <desk@example.com>"}})
+    other = message("b@example.org", html=m.html)
+
+    body = sendgrid.payload([m])
+
+    assert body["reply_to"] == {"email": "desk@example.com", "name": "Desk"}
+    assert "Reply-To" not in body["personalizations"][0]["headers"]
+    assert len(sendgrid.requests_for([m, other])) == 2  # a different reply-to is a different request
+
+
 def test_an_address_appears_once_per_request() -> None:
     messages = [message("same@example.org", html="<p>x</p>"), message("SAME@example.org", html="<p>x</p>")]
 
