@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import socket
@@ -43,6 +44,7 @@ class ScriptedHandler:
     received: list[Received] = field(default_factory=list)
     sessions: list[Any] = field(default_factory=list)
     resets: int = 0
+    data_delay: float = 0.0  # seconds before answering DATA (a slow server, for client timeouts)
 
     def _session_number(self, session: Any) -> int:
         for number, known in enumerate(self.sessions):
@@ -66,6 +68,8 @@ class ScriptedHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         number = self._session_number(session)
         self.received.append(
             Received(envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content), number)

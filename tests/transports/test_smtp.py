@@ -104,6 +104,21 @@ async def test_550_is_permanent_and_the_session_goes_on_after_rset() -> None:
     assert len(handler.sessions) == 1
 
 
+async def test_a_timeout_is_transient_and_the_session_is_not_reused() -> None:
+    handler = ScriptedHandler(data_delay=0.6)
+    with smtp_server(handler) as server:
+        transport = smtp.create(smtp.Settings(host="127.0.0.1", port=server.port, security="none", timeout=0.2))
+        [result] = await transport.send([message()])
+        handler.data_delay = 0.0
+        [after] = await transport.send([message("b@example.org")])
+        await transport.aclose()
+
+    assert result.outcome is Outcome.TRANSIENT
+    assert result.reason is not None and "Timeout" in result.reason
+    assert after.outcome is Outcome.SENT
+    assert transport.connections_opened == 2
+
+
 async def test_pooled_connections_are_reused_across_batches() -> None:
     handler = ScriptedHandler()
     with smtp_server(handler) as server:
