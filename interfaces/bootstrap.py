@@ -30,6 +30,7 @@ from application.suppressions import Suppressions
 from application.tags import Tags
 from application.templates import Templates
 from interfaces.config import Settings
+from interfaces.lint.store import CampaignLinter
 from interfaces.webhooks.connections import ConnectionCache
 from projections.api_keys import ApiKeysProjection
 from projections.campaigns import CampaignsProjection
@@ -127,6 +128,7 @@ def build(settings: Settings, projections: list[Projection] | None = None) -> Co
     keys = ApiKeys(store)
     contacts = Contacts(store)
     preferences, suppressions = Preferences(store), Suppressions(store)
+    connections, templates = EspConnections(store), Templates(store)
     runner = ProjectionRunner(
         store,
         keys.mapper,
@@ -140,7 +142,7 @@ def build(settings: Settings, projections: list[Projection] | None = None) -> Co
         db=db,
         keys=keys,
         history=AuditHistory(store),
-        connections=EspConnections(store),
+        connections=connections,
         intake=Intake(store),
         contacts=contacts,
         contact_imports=ContactImports(store, contacts),
@@ -148,8 +150,8 @@ def build(settings: Settings, projections: list[Projection] | None = None) -> Co
         segments=Segments(store, _validate_definition),
         preferences=preferences,
         suppressions=suppressions,
-        templates=Templates(store),
-        campaigns=Campaigns(store),
+        templates=templates,
+        campaigns=Campaigns(store, validate=CampaignLinter(db, connections, templates)),
         deliveries=Deliveries(store),
         runner=runner,
         secret_key=resolve_secret_key(settings),

@@ -15,6 +15,7 @@ from interfaces.bootstrap import Container
 from interfaces.http.auth import ApiKeyAuthMiddleware
 from interfaces.http.builder import segment_builder, ui_asset
 from interfaces.http.campaign_audience import CampaignAudienceController
+from interfaces.http.campaign_lint import CampaignLintController
 from interfaces.http.campaign_preview import CampaignPreviewController
 from interfaces.http.campaigns import CampaignsController, CampaignTransitionsController
 from interfaces.http.contact_imports import ContactImportsController
@@ -106,6 +107,7 @@ def create_app(
             CampaignsController,
             CampaignTransitionsController,
             CampaignPreviewController,
+            CampaignLintController,
             CampaignAudienceController,
         ],
         middleware=[ApiKeyAuthMiddleware()],
