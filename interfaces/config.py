@@ -63,6 +63,8 @@ class Settings:
     """TIDINGS_LINK_KEY_IDS: comma-separated; the first signs new links, every one verifies (rotation)."""
     unsubscribe_mailto: str | None = None
     """TIDINGS_UNSUBSCRIBE_MAILTO: address for List-Unsubscribe's mailto; unset omits the mailto."""
+    delivery: str = "inline"
+    """TIDINGS_DELIVERY: inline (serve runs the delivery worker) or off (run `tidings deliver` instead)."""
     default_transport: str = "capture"
     """TIDINGS_DEFAULT_TRANSPORT: transport where a campaign's ESP connection sets none (capture: built-in outbox)."""
     soft_bounce_limit: int = 3
@@ -121,6 +123,7 @@ class Settings:
             public_url=_public_url(get("TIDINGS_PUBLIC_URL") or "http://127.0.0.1:8000"),
             link_key_ids=_key_ids(get("TIDINGS_LINK_KEY_IDS") or "k1"),
             unsubscribe_mailto=_mailbox(get("TIDINGS_UNSUBSCRIBE_MAILTO") or None),
+            delivery=_choice(env, "TIDINGS_DELIVERY", ("inline", "off")),
             default_transport=get("TIDINGS_DEFAULT_TRANSPORT") or "capture",
             soft_bounce_limit=_number(env, "TIDINGS_SOFT_BOUNCE_LIMIT", 3, int),
             soft_bounce_window_days=_number(env, "TIDINGS_SOFT_BOUNCE_WINDOW_DAYS", 7, int),
@@ -148,6 +151,13 @@ def _number(env: Mapping[str, str], name: str, default: _N, kind: type[_N]) -> _
         raise ConfigError(f"{name} must be a {kind.__name__}", value=raw) from None
     if value <= 0:
         raise ConfigError(f"{name} must be positive", value=raw)
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name) or allowed[0]
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}", value=value)
     return value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from interfaces.cli.contacts import contacts
+from interfaces.cli.deliver import deliver
 from interfaces.cli.history import history
 from interfaces.cli.keys import keys
 from interfaces.cli.projections import projections
@@ -25,6 +26,7 @@ cli.add_command(projections)
 cli.add_command(history)
 cli.add_command(webhooks)
 cli.add_command(contacts)
+cli.add_command(deliver)
 
 if __name__ == "__main__":
     cli()

@@ -20,6 +20,9 @@ from litestar import Litestar
 
 from interfaces.bootstrap import build
 from interfaces.config import Settings
+from interfaces.delivery.background import BackgroundDelivery
+from interfaces.delivery.targeting import campaign_audience
+from interfaces.delivery.worker import DeliveryWorker
 from interfaces.http.app import create_app
 from interfaces.logs import configure_logging
 
@@ -61,6 +64,11 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         )
         sys.stdout.flush()
     host, port = host or settings.host, port or settings.port
+    delivery = (
+        BackgroundDelivery(DeliveryWorker(container, campaign_audience)) if settings.delivery == "inline" else None
+    )
+    if delivery is not None:
+        delivery.start()
     try:
         if workers == 1:
             app = create_app(container, run_projections=inline)
@@ -71,6 +79,8 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
             factory = f"{__name__}:worker_app"
             uvicorn.run(factory, factory=True, workers=workers, host=host, port=port, log_config=None, access_log=False)
     finally:
+        if delivery is not None:
+            delivery.stop()
         container.close()
 
 

@@ -45,7 +45,13 @@ def every_contact(container: Container, campaign: Campaign, now: datetime) -> tu
 
 
 def scheduled_campaign(
-    container: Container, emails: list[str], at: datetime, *, transport: str = "capture", settings: Any = None
+    container: Container,
+    emails: list[str],
+    at: datetime,
+    *,
+    transport: str = "capture",
+    settings: Any = None,
+    rate: float = 1000.0,
 ) -> Scenario:
     """Contacts, a category, a capture connection, and a campaign approved and scheduled for ``at``."""
     contacts = {}
@@ -53,7 +59,7 @@ def scheduled_campaign(
         contact, _ = container.contacts.upsert(ContactInput(email, {"first_name": f"N{i}"}))
         contacts[email] = contact.id
     container.preferences.define_category("news", "News")
-    sending = SendingSettings(("example.com",), 1000.0, 4, transport, settings or {})
+    sending = SendingSettings(("example.com",), rate, 4, transport, settings or {})
     connection = container.connections.connect(
         "Outbox", "postmark", {"basic_auth": {"username": "pm", "password": "pm-secret-1"}}, sending
     )
@@ -63,6 +69,7 @@ def scheduled_campaign(
         "from_address": "news@example.com", "from_name": "News", "subject": "Hi {{ contact.attributes.first_name }}",
         "html": HTML,
     }  # fmt: skip
+    container.settle()  # the linter reads which attributes contacts have
     with caused_by(EDITOR):
         campaign = container.campaigns.create("Spring", fields)
         container.campaigns.submit(campaign.id)
