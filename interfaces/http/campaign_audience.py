@@ -10,11 +10,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.exceptions import ValidationException
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from domain.audience_size import audience_limits
 from domain.campaign_settings import CampaignSettings
@@ -25,8 +24,8 @@ from interfaces.http.schemas.campaign_audience import AudienceOut, EstimatesOut,
 from projections.audience import MAX_LIMIT, BadCursor, audience, recipients
 from projections.audience_estimates import EstimatePolicy, Rates, estimates
 
-Limit = Annotated[int, msgspec.Meta(ge=1, le=MAX_LIMIT)]
-Query = Annotated[str, msgspec.Meta(max_length=320)]
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description=f"1 to {MAX_LIMIT}")]
+Query = Annotated[str | None, QueryParameter(max_length=320, description="a part of the email, any case")]
 _ERRORS = (400, 404, 401, 403, 429)
 
 
@@ -84,7 +83,7 @@ class CampaignAudienceController(Controller):
          responses=documented(*_ERRORS, 422))  # fmt: skip
     def recipients(
         self, campaign_id: FromPath[UUID], container: NamedDependency[Container], cursor: FromQuery[str | None] = None,
-        limit: FromQuery[Limit] = 100, q: FromQuery[Query | None] = None,
+        limit: Limit = 100, q: Query = None,
     ) -> RecipientsOut:  # fmt: skip
         """Recipients in contact id order, optionally only emails containing ``q`` (any case)."""
         return recipients_of(container, campaign_id, cursor, limit, q)
