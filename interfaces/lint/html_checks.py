@@ -30,6 +30,11 @@ _HOST = re.compile(r"^(?=.{1,253}$)(?!-)[^\s/?#@:]+(?<![-.])$")
 _SLOT = re.compile(r"\{\{-?\s*content\s*-?\}\}")
 _FINE_SCHEMES = ("mailto:", "tel:", "#")
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_link_tags=False)
+# css-inline's parser recurses per nesting level and crashes the process (SIGSEGV) past about 10,000 levels:
+# deeper sources are measured without inlining. Counted naively (implied end tags not applied), so it errs early.
+MAX_INLINED_DEPTH = 512
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+                   "wbr"})  # fmt: skip
 
 
 class _Scan(HTMLParser):
@@ -48,6 +53,40 @@ class _Scan(HTMLParser):
             self.links.append((values["href"] or "", at))
         if tag == "img" and "alt" not in values:
             self.bare_images.append((values.get("src") or "", at))
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _Depth(HTMLParser):
+    """Stops with ``_TooDeep`` once elements nest deeper than ``MAX_INLINED_DEPTH``."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _VOID:
+            self.depth += 1
+            if self.depth > MAX_INLINED_DEPTH:
+                raise _TooDeep
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        pass
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth = max(0, self.depth - 1)
+
+
+def _shallow(html: str) -> bool:
+    try:
+        scan = _Depth()
+        scan.feed(html)
+        scan.close()
+    except _TooDeep:
+        return False
+    return True
 
 
 def html_problems(part: Part) -> list[Problem]:
@@ -115,8 +154,9 @@ def size_problems(html: str, preheader: str, layout: Layout | None) -> list[Prob
     body = preheader + html
     assembled = _SLOT.sub(lambda _: body, layout.html, count=1) if layout else body
     # The renderer reports CSS it cannot inline; here measure what there is.
-    with contextlib.suppress(css_inline.InlineError, ValueError):
-        assembled = _INLINER.inline(assembled)
+    if _shallow(assembled):
+        with contextlib.suppress(css_inline.InlineError, ValueError):
+            assembled = _INLINER.inline(assembled)
     size = len(assembled.encode("utf-8", "surrogatepass"))
     if size <= GMAIL_CLIP_BYTES:
         return []

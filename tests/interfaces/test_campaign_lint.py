@@ -257,3 +257,10 @@ def test_the_linter_never_crashes(sources: list[str], domains: list[str] | None)
     problems = run(content, layout=Layout(layout_html, layout_text or None), sending_domains=domains)
     assert all(isinstance(p, Problem) and p.severity in ("error", "warning") for p in problems)
     assert all(p.line is None or (p.line >= 1 and p.column is not None and p.column >= 1) for p in problems)
+
+
+def test_deeply_nested_html_is_measured_without_crashing_the_inliner() -> None:
+    # css-inline overflows its stack (SIGSEGV, the whole process) on nesting this deep.
+    problems = run(replace(CLEAN, html=UNSUBSCRIBE + "<div>" * 20_000))
+    assert codes(problems) == []
+    assert codes(run(replace(CLEAN, html=UNSUBSCRIBE + "<div>" * 30_000))) == [("html_too_large", "warning")]
