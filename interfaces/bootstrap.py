@@ -48,6 +48,7 @@ from projections.segment_engine import preview as preview_definition
 from projections.segment_engine import validate as validate_definition
 from projections.segment_memberships import SegmentMembershipsProjection
 from projections.segments import SegmentsProjection, get_segment
+from projections.sent_messages import SentMessagesProjection
 from projections.suppressions import SuppressionsProjection
 from projections.tags import TagsProjection, count_tagged
 from projections.templates import TemplatesProjection
@@ -114,6 +115,7 @@ def default_projections() -> list[Projection]:
         SegmentMembershipsProjection(),
         TemplatesProjection(),
         CampaignsProjection(),
+        SentMessagesProjection(),
     ]
 
 

@@ -2,7 +2,9 @@
 
 Follows webhook deliveries like ``email_events`` and gives each row the same id (uuid5 of connection
 and dedup key), so a re-delivered event is dropped here exactly as there: the first copy wins. A
-``Renormalized`` delivery overwrites its events' rows, as in ``email_events``. The contact is the one
+``Renormalized`` delivery overwrites its events' rows, as in ``email_events``. The campaign is the one
+the event's metadata names (``tidings_campaign_id``, sent with every message); an event without it is
+attributed through the provider's message id to the message a run sent (``sent_messages``). The contact is the one
 the recipient's normalized address names (``contact_id_for``), whether or not it exists yet, so an
 event that arrives before its contact is created still counts once the contact is there. Events whose
 recipient is no valid address link to no contact and are left out.
@@ -22,6 +24,7 @@ from domain.webhook_delivery import WebhookDelivery
 from projections.db import Tx
 from projections.email_events import event_id, stamp
 from projections.projection import Projection
+from projections.sent_messages import campaigns_of_provider_ids
 
 TABLE = "contact_activity"
 CAMPAIGN_KEY = "tidings_campaign_id"
@@ -37,8 +40,10 @@ class ContactActivityProjection(Projection):
     """Email events by contact, for segment conditions."""
 
     name = TABLE
-    version = 1
+    version = 2
     topics = (get_topic(W.Received), get_topic(W.Renormalized))  # type: ignore[attr-defined]
+    # Attribution by provider message id reads the messages runs sent.
+    after = ("sent_messages",)
 
     def create_statements(self, dialect: str) -> Sequence[str]:
         return [
@@ -55,7 +60,7 @@ class ContactActivityProjection(Projection):
     def apply(self, tx: Tx, events: Sequence[Any]) -> None:
         # Runs of Received events become one insert: the hot path during intake.
         pending: list[tuple[Any, ...]] = []
-        contacts = _Contacts()
+        contacts = _Contacts(tx, events)
         for e in events:
             if isinstance(e, W.Received):  # type: ignore[attr-defined]
                 pending.extend(row for n in e.events if (row := _row(e.connection_id, n, contacts)) is not None)
@@ -73,6 +78,24 @@ class ContactActivityProjection(Projection):
 class _Contacts(dict[str, str | None]):
     """Recipient -> contact id (None: no valid address), memoized for one batch: recipients repeat."""
 
+    def __init__(self, tx: Tx, events: Sequence[Any]) -> None:
+        super().__init__()
+        # One lookup for the whole batch: events without our metadata, by the provider's message id.
+        unattributed = (
+            n.provider_message_id
+            for e in events
+            for n in e.events
+            if n.provider_message_id and not n.metadata.get(CAMPAIGN_KEY)
+        )
+        self.by_provider_id = campaigns_of_provider_ids(tx, unattributed)
+
+    def campaign(self, n: NormalizedEvent) -> str | None:
+        """The campaign the event is about: from its metadata, else from the message the provider id names."""
+        campaign = n.metadata.get(CAMPAIGN_KEY) or None
+        if campaign is None and n.provider_message_id:
+            campaign = self.by_provider_id.get(n.provider_message_id)
+        return campaign
+
     def __missing__(self, recipient: str) -> str | None:
         try:
             contact_id: str | None = str(contact_id_for(normalize_email(recipient)))
@@ -86,5 +109,5 @@ def _row(connection_id: UUID, n: NormalizedEvent, contacts: _Contacts) -> tuple[
     contact_id = contacts[n.recipient]
     if contact_id is None:
         return None
-    campaign = n.metadata.get(CAMPAIGN_KEY) or None
+    campaign = contacts.campaign(n)
     return (str(event_id(connection_id, n.key)), contact_id, n.type.value, campaign, stamp(n.occurred_at))
