@@ -7,7 +7,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from domain.campaign_content import Content
 from domain.sending_settings import SendingSettings
+from interfaces.bootstrap import Container
+from interfaces.lint.parts import Layout
+from interfaces.lint.store import CampaignLinter
 from tests.interfaces.client import Api, bearer, error_of
 
 CAMPAIGNS = "/api/v1/campaigns"
@@ -120,3 +124,19 @@ def test_submission_records_the_warnings(api: Api, refs: dict[str, Any]) -> None
 
 def _code(warning: Any) -> str:
     return str(warning["code"] if isinstance(warning, dict) else warning.code)
+
+
+def test_the_pinned_layout_is_found_in_the_store_while_the_read_model_lags(container: Container) -> None:
+    template = container.templates.create("Plain", "<body>{{ content }} v1</body>")
+    container.templates.update(template.id, {"name": "Renamed"})
+    container.templates.update(template.id, {"html": "<body>{{ content }} v2</body>"})
+    linter = CampaignLinter(container.db, container.connections, container.templates)  # nothing projected yet
+
+    def pinned(version: int) -> Layout | None:
+        return linter.layout(Content(html="x", template_id=template.id, template_version=version))
+
+    assert pinned(1) == Layout("<body>{{ content }} v1</body>")
+    assert pinned(2) == Layout("<body>{{ content }} v2</body>")
+    assert pinned(3) is None
+    container.runner.catch_up_all()
+    assert pinned(1) == Layout("<body>{{ content }} v1</body>")
