@@ -29,7 +29,11 @@ class Links:
 
     def unsubscribe_url(self, contact_id: UUID, now: datetime, category: str | None = None) -> str:
         """The one-click unsubscribe page (and RFC 8058 POST target)."""
-        return f"{self.public_url}/u/{self.unsubscribe_token(contact_id, now, category)}"
+        return self.unsubscribe_url_of(self.unsubscribe_token(contact_id, now, category))
+
+    def unsubscribe_url_of(self, token: str) -> str:
+        """The unsubscribe page of a token already signed (a message's link and header share one)."""
+        return f"{self.public_url}/u/{token}"
 
     def category_unsubscribe_urls(self, contact_id: UUID, categories: Iterable[str], now: datetime) -> dict[str, str]:
         """One unsubscribe URL per category key."""

@@ -18,16 +18,23 @@ ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
 def unsubscribe_headers(
-    links: Links, contact_id: UUID, category: str | None, now: datetime, mailto: str | None = None
+    links: Links,
+    contact_id: UUID,
+    category: str | None,
+    now: datetime,
+    mailto: str | None = None,
+    *,
+    token: str | None = None,
 ) -> dict[str, str]:
     """The headers for a message to ``contact_id`` in ``category`` (None: unsubscribing means from everything).
 
     The mailto carries the token in its subject rather than in the address: a token is longer than the
     64 octets a local part may have (RFC 5321 §4.5.3.1.1) and some servers fold the local part's case,
-    which a base64url token does not survive.
+    which a base64url token does not survive. ``token``, when given, is the one ``links.unsubscribe_token``
+    signs for these arguments (a renderer that signed it for the body passes it instead of signing twice).
     """
-    token = links.unsubscribe_token(contact_id, now, category)
-    targets = [f"<{links.public_url}/u/{token}>"]
+    token = token or links.unsubscribe_token(contact_id, now, category)
+    targets = [f"<{links.unsubscribe_url_of(token)}>"]
     if mailto:
         targets.append(f"<mailto:{mailto}?subject={quote('unsubscribe ' + token)}>")
     headers = {"List-Unsubscribe": ", ".join(targets)}

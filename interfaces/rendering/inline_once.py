@@ -1,0 +1,209 @@
+"""Inline a content version's CSS once, on its Liquid source, and keep Liquid for the per-recipient render.
+
+The layout, the preheader and the body are marked (Liquid swapped for placeholders, see ``liquid_tokens``),
+joined as the reference path joins them, and given to css-inline once. A placeholder that prints text stays
+text, so the parser treats it as it will treat the printed value (in a table it is moved out, as the value
+would be); one that prints nothing (``if``, ``for``, ``assign``...) becomes a comment ``<!--P-->``, which a
+parser keeps where it is, even between table rows. Markers around the slot and the preheader let the result
+be cut back into the three templates, each rendered in its own scope as before.
+
+The result is used only when inlining cannot have depended on what Liquid prints; otherwise ``Unsupported``
+says why, and that version inlines per recipient. The checks:
+
+- Liquid in ``<style>``/``<script>``, between ``<`` and ``>`` outside an attribute value, in ``class``,
+  ``id`` or ``style``, or a ``raw``/``capture``/``tablerow``/``include``/``render`` tag, or markup printed by
+  Liquid (a literal holding ``<``/``>``, ``safe``, ``newline_to_br``, decoding filters): unsupported.
+- Selectors whose match depends on siblings (``+``, ``~``, ``:first-child``, ``:nth-*``, ``:empty``,
+  ``:not``...) when there are Liquid blocks, attribute selectors when Liquid is in attributes, and a
+  ``<style>`` inside a Liquid block: unsupported.
+- The inliner may add implied elements, ``style`` attributes and end tags, and drop ``<style>``; the sequence
+  of every other tag, attribute, text and comment must come out unchanged (so nothing moved across a
+  placeholder), every tag of one Liquid block must have the same parent (so a branch or a loop body is whole
+  subtrees, and removing or repeating it builds the tree the reference path would parse), and the output must
+  not hold ``{{``/``{%`` made by decoding entities.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from liquid import BoundTemplate
+
+from interfaces.rendering.html_scan import Skeleton, SourceScan, contexts
+from interfaces.rendering.liquid import parse
+from interfaces.rendering.liquid_tokens import Marked, Token, Unsupported
+from interfaces.rendering.per_render import INLINER, PREHEADER
+
+_SIBLING_SELECTORS = re.compile(r"[+~]|:\s*(first|last|nth|only|empty|not|has|is|where)", re.I)
+_KEYED_ATTRIBUTES = frozenset({"class", "id", "style"})
+_MADE_LIQUID = re.compile(r"\{[{%]")
+_DOCUMENT_TAGS = re.compile(r"<(html|head|body|title|meta|base|link)\b", re.I)
+_LEADING_COMMENT = re.compile(r"\s*<!")
+_LIQUID = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """An inlined document cut back into its parts; placeholders still in (``marked.restore`` puts Liquid back)."""
+
+    layout: str  # with the slot's own markup where the content goes
+    prefix: str  # the preheader's opening (its inlined ``<div>``), or ""
+    preheader: str
+    body: str
+
+
+@dataclass(frozen=True)
+class InlinedOnce:
+    """The HTML templates of a version whose CSS is already inlined: render them and join, per recipient."""
+
+    layout: BoundTemplate
+    prefix: str
+    preheader: BoundTemplate | None
+    body: BoundTemplate
+
+
+@dataclass(frozen=True)
+class Document:
+    """The marked, joined document and its markers: what both the HTML and the text once-paths start from."""
+
+    marked: Marked
+    inlined: str  # css-inline's output, placeholders in
+    slot: tuple[int, int] | None  # the markers around the content in the layout (None: no layout)
+    preheader: tuple[int, int] | None
+    droppable: frozenset[int]  # placeholders html2text may leave out: in attribute values and <title>
+
+
+def document(layout_html: str | None, preheader: str, body: str) -> Document:
+    """The version's parts joined with markers, inlined once and checked; or ``Unsupported``."""
+    if layout_html is None and not _DOCUMENT_TAGS.search(body) and not _LEADING_COMMENT.match(_LIQUID.sub("", body)):
+        # The parser wraps a fragment in this anyway; writing it out keeps a leading ``{% if %}`` in the body
+        # (a comment that leads the fragment itself is put before <html>: no wrapping then).
+        layout_html = "<html><head></head><body>{{ content }}</body></html>"
+    marked = Marked()
+    layout, slot = marked.mark_layout(layout_html if layout_html is not None else "{{ content }}")
+    inner = marked.mark(body, "html")
+    pre_markers = None
+    if preheader:
+        pre = marked.mark(preheader, "preheader")
+        pre_markers = (_marker(marked, "preheader"), _marker(marked, "preheader"))
+        inner = PREHEADER.format(marked.placeholder(pre_markers[0]) + pre + marked.placeholder(pre_markers[1])) + inner
+    slot_markers = None
+    if layout_html is not None:  # without a layout, the whole document is the content: nothing to mark
+        slot_markers = (_marker(marked, "html"), _marker(marked, "html"))
+        inner = marked.placeholder(slot_markers[0]) + inner + marked.placeholder(slot_markers[1])
+    for_inliner, scan = _forms(layout.replace(marked.placeholder(slot), inner), marked)
+    inlined = INLINER.inline(for_inliner)
+    _check_output(for_inliner, inlined, marked)
+    droppable = frozenset(i for i, (kind, _) in scan.contexts.items() if kind in ("attribute", "escapable"))
+    return Document(marked, inlined, slot_markers, pre_markers, droppable)
+
+
+def _marker(marked: Marked, part: str) -> int:
+    marked.add(Token("", part, "marker"))
+    return len(marked.tokens) - 1
+
+
+def _forms(source: str, marked: Marked) -> tuple[str, SourceScan]:
+    # Check every placeholder's context, and give the silent ones their comment form.
+    scan = contexts(source, marked.pattern)
+    blocks = any(t.kind == "open" for t in marked.tokens)
+    if blocks and _SIBLING_SELECTORS.search(_selectors(scan.css)):
+        raise Unsupported("selectors that depend on siblings, with Liquid blocks in the document")
+    in_attributes = any(kind == "attribute" for kind, _ in scan.contexts.values())
+    if in_attributes and "[" in _selectors(scan.css):
+        raise Unsupported("attribute selectors, with Liquid in attribute values")
+    depth, offsets = 0, list(scan.style_offsets)
+    for found in marked.pattern.finditer(source):
+        while offsets and offsets[0] < found.start():
+            if depth:
+                raise Unsupported("a <style> inside a Liquid block")
+            offsets.pop(0)
+        depth += {"open": 1, "close": -1}.get(marked.tokens[int(found[2])].kind, 0)
+    for index, (kind, detail) in scan.contexts.items():
+        if kind in ("raw", "tag") or (kind == "attribute" and detail in _KEYED_ATTRIBUTES):
+            raise Unsupported(f"Liquid {'in <' + detail + '>' if kind == 'raw' else 'in a tag'}: "
+                              f"{marked.tokens[index].source[:60]}")  # fmt: skip
+    silent = {i for i, (kind, _) in scan.contexts.items() if kind == "text" and marked.tokens[i].kind != "output"}
+    return marked.pattern.sub(lambda found: f"<!--{found[0]}-->" if int(found[2]) in silent else found[0], source), scan
+
+
+def _selectors(css: list[str]) -> str:
+    text = re.sub(r"/\*.*?\*/", "", " ".join(css), flags=re.S)
+    while True:  # drop declaration blocks, innermost first, leaving selectors and at-rule preludes
+        shorter = re.sub(r"\{[^{}]*\}", " ", text)
+        if shorter == text:
+            return text
+        text = shorter
+
+
+def _check_output(source: str, inlined: str, marked: Marked) -> None:
+    if _MADE_LIQUID.search(marked.pattern.sub("", inlined)) or re.search(r"\{(?:<!--)?LQ" + marked.nonce, inlined):
+        raise Unsupported("braces decoded from entities next to Liquid")
+    before, after = Skeleton(marked.pattern, source), Skeleton(marked.pattern, inlined)
+    if before.events != after.events:
+        raise Unsupported("the HTML parser moved content across Liquid markup")
+    found = [int(m[2]) for m in marked.pattern.finditer(inlined)]
+    expected = [i for i, token in enumerate(marked.tokens) if token.name != "slot"]  # the markers replace the slot
+    if sorted(found) != expected:
+        raise Unsupported("the inliner dropped or copied Liquid markup")
+    _check_blocks(marked.tokens, after.parents)
+
+
+def _check_blocks(tokens: list[Token], parents: dict[int, tuple[object, ...]]) -> None:
+    stack: list[tuple[str, tuple[object, ...]]] = []
+    for index, token in enumerate(tokens):  # tokens are numbered in source order within each part
+        if token.kind == "marker":
+            continue
+        parent = parents[index]
+        if token.kind == "open":
+            stack.append((token.name, parent))
+        elif token.kind in ("branch", "close") or token.name in ("break", "continue"):
+            loops = [p for name, p in stack if name == "for"] if token.kind == "silent" else [p for _, p in stack[-1:]]
+            if loops and loops[-1] != parent:
+                raise Unsupported(f"a Liquid block that is not whole elements: {token.source[:60]}")
+            if token.kind == "close":
+                stack.pop()
+    for part in ("html", "preheader"):
+        markers = [parents[i] for i, t in enumerate(tokens) if t.kind == "marker" and t.part == part]
+        if markers and markers[0] != markers[1]:
+            raise Unsupported(f"{'content' if part == 'html' else 'a preheader'} that is not whole elements")
+
+
+def cut(inlined: str, marked: Marked, slot: int, markers: tuple[int, int] | None, pre: tuple[int, int] | None) -> Cut:
+    """The inlined document cut at the markers into layout, preheader opening, preheader and body."""
+    spans = {int(m[2]): m.span() for m in marked.pattern.finditer(inlined)}
+    (open_start, open_end), (close_start, close_end) = (
+        (spans[markers[0]], spans[markers[1]]) if markers else ((0, 0), (len(inlined), len(inlined)))
+    )
+    layout = inlined[:open_start] + marked.placeholder(slot) + inlined[close_end:]
+    inner = inlined[open_end:close_start]
+    if pre is None:
+        return Cut(layout, "", "", inner)
+    (pre_start, pre_open_end), (pre_close_start, pre_end) = spans[pre[0]], spans[pre[1]]
+    return Cut(
+        layout,
+        inlined[open_end:pre_start],
+        inlined[pre_open_end:pre_close_start],
+        inlined[pre_end:close_start],
+    )
+
+
+def inlined_once(doc: Document) -> InlinedOnce:
+    """The version's HTML templates, parsed; ``Unsupported`` if a part no longer parses as it did."""
+    parts = cut(doc.inlined, doc.marked, _slot(doc.marked), doc.slot, doc.preheader)
+    if doc.marked.pattern.search(parts.prefix):
+        raise Unsupported("Liquid before the preheader")
+    try:
+        return InlinedOnce(
+            parse(True, doc.marked.restore(parts.layout), "layout"),
+            parts.prefix,
+            parse(True, doc.marked.restore(parts.preheader), "preheader") if doc.preheader else None,
+            parse(True, doc.marked.restore(parts.body), "html"),
+        )
+    except Exception as exc:  # any parse failure here means: do it the reference way
+        raise Unsupported(f"an inlined part does not parse: {exc}") from None
+
+
+def _slot(marked: Marked) -> int:
+    return next(i for i, t in enumerate(marked.tokens) if t.name == "slot")

@@ -1,0 +1,121 @@
+"""The sandboxed Liquid environments, the ``date`` filter, and parsing/rendering one part with our errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import babel
+import babel.dates
+from liquid import BoundTemplate, Environment, FalsyStrictUndefined
+from liquid.exceptions import FilterArgumentError, LiquidError, UndefinedError
+from liquid.filter import with_context
+
+from interfaces.rendering.message import RenderError
+
+
+class _Missing(FalsyStrictUndefined):
+    # Strict when printed, false in a condition, and replaced by the ``default`` filter.
+    force_liquid_default = True
+
+
+class _Sandbox(Environment):
+    # Bounds keep a hostile or careless template from exhausting the worker.
+    loop_iteration_limit = 10_000
+    output_stream_limit = 5_000_000
+    local_namespace_limit = 100_000
+    context_depth_limit = 30
+
+
+def _instant(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), UTC)
+    if isinstance(value, bool):
+        raise FilterArgumentError(f"date expects a date, got {value!r}")
+    if isinstance(value, int | float):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise FilterArgumentError(f"date: timestamp {value!r} is out of range") from None
+    if isinstance(value, str):
+        if value.strip().lower() in ("now", "today"):
+            return datetime.now(UTC)
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise FilterArgumentError(f"date expects an ISO 8601 date, got {value[:40]!r}") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise FilterArgumentError(f"date expects a date, got {type(value).__name__}")
+
+
+@with_context
+def _date(value: object, fmt: object = "medium", *, context: Any) -> str:
+    """``value`` in the contact's time zone, formatted by strftime (``%``) or by CLDR in the contact's locale."""
+    contact = context.globals.get("contact") or {}
+    pattern = str(fmt)
+    try:
+        zone = ZoneInfo(contact.get("timezone") or "UTC")
+        local = _instant(value).astimezone(zone)
+        if "%" in pattern:
+            return local.strftime(pattern)
+        return babel.dates.format_datetime(local, pattern, tzinfo=zone, locale=_locale(contact.get("locale")))
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise FilterArgumentError(f"date: cannot format with {pattern[:40]!r}: {exc}") from None
+
+
+@lru_cache(maxsize=256)
+def _locale(tag: str | None) -> babel.Locale:
+    # BCP 47 tags the contact model accepts may be unknown to CLDR (a private variant): fall back to the language.
+    for candidate in (tag, (tag or "").split("-")[0], "en"):
+        try:
+            return babel.Locale.parse(candidate, sep="-")
+        except (ValueError, TypeError, babel.UnknownLocaleError):
+            continue
+    raise AssertionError("CLDR always knows en")
+
+
+def _environment(autoescape: bool) -> _Sandbox:
+    env = _Sandbox(undefined=_Missing, autoescape=autoescape)
+    env.add_filter("date", _date)
+    return env
+
+
+_HTML = _environment(autoescape=True)
+_PLAIN = _environment(autoescape=False)
+
+
+@lru_cache(maxsize=512)
+def parse(escaped: bool, source: str, part: str) -> BoundTemplate:
+    """``source`` parsed for HTML (variables escaped) or plain text, once per process; or ``RenderError``."""
+    try:
+        return (_HTML if escaped else _PLAIN).from_string(source)
+    except LiquidError as exc:
+        raise error(exc, part) from None
+
+
+def error(exc: LiquidError, part: str) -> RenderError:
+    """Our error for a Liquid one, naming the part and, for a missing value, the variable."""
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    details: dict[str, Any] = {"part": part}
+    if isinstance(exc, UndefinedError):
+        details["variable"] = message.removesuffix(" is undefined").strip("'")
+        message = f"{details['variable']} has no value; give it one or use a default: {{{{ ... | default: '' }}}}"
+    return RenderError(f"{part}: {message}", **details)
+
+
+def render_template(template: BoundTemplate, part: str, variables: Mapping[str, Any]) -> str:
+    """One parsed part rendered with ``variables``, or ``RenderError``."""
+    try:
+        return template.render(**variables)
+    except LiquidError as exc:
+        raise error(exc, part) from None
+
+
+def render_part(escaped: bool, source: str, part: str, variables: Mapping[str, Any]) -> str:
+    """One part's source rendered with ``variables`` (parsed once per process), or ``RenderError``."""
+    return render_template(parse(escaped, source, part), part, variables)

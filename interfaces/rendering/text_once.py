@@ -1,0 +1,68 @@
+"""Read the text part out of the HTML once, with Liquid still in, for content that has no text of its own.
+
+html2text reads the inlined document with every placeholder as plain text, so Liquid lands where its output
+will be, the link targets it builds included. The result is cut at the markers like the HTML and rendered
+per recipient as plain (unescaped) Liquid: the values appear as they are, where html2text would have seen
+them escaped. Line wrapping was decided on the placeholders, so a long value makes a longer line.
+
+Used only when html2text kept every placeholder that was in text or a comment, in order and once each, and
+dropped only output or block markup in what it does not show (``<title>``, attribute values such as an image's
+``alt``): whole blocks, since a block's tags share one attribute. Otherwise ``Unsupported``, and the text is
+read from each recipient's HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from liquid import BoundTemplate
+
+from interfaces.rendering.inline_once import Document, cut
+from interfaces.rendering.liquid import parse
+from interfaces.rendering.liquid_tokens import Unsupported
+from interfaces.rendering.per_render import converter
+
+_MADE_LIQUID = re.compile(r"\{[{%]")
+BLANK_LINES = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class TextOnce:
+    """The text templates of a version: render them and join, per recipient."""
+
+    layout: BoundTemplate
+    prefix: str
+    preheader: BoundTemplate | None
+    body: BoundTemplate
+
+
+def text_once(doc: Document) -> TextOnce:
+    """The version's text templates read from its inlined HTML; or ``Unsupported``."""
+    marked = doc.marked
+    as_text = marked.pattern.sub(lambda found: found[0].removeprefix("<!--").removesuffix("-->"), doc.inlined)
+    text = converter().handle(as_text)
+    if _MADE_LIQUID.search(marked.pattern.sub("", text)) or re.search(r"\{LQ" + marked.nonce, text):
+        raise Unsupported("braces decoded from entities next to Liquid")
+    found = [int(m[2]) for m in marked.pattern.finditer(text)]
+    order = [int(m[2]) for m in marked.pattern.finditer(doc.inlined)]
+    if found != [i for i in order if i in set(found)]:
+        raise Unsupported("html2text reordered or copied Liquid markup")
+    for index in set(order) - set(found):
+        token = marked.tokens[index]
+        if index not in doc.droppable or token.kind not in ("output", "open", "branch", "close"):
+            raise Unsupported(f"html2text dropped Liquid markup: {token.source[:60]}")
+    slot = next(i for i, t in enumerate(marked.tokens) if t.name == "slot")
+    parts = cut(text, marked, slot, doc.slot, doc.preheader)
+    if marked.pattern.search(parts.prefix):
+        raise Unsupported("Liquid before the preheader")
+    layout = parts.layout.replace(marked.placeholder(slot), "{{ content }}")
+    try:
+        return TextOnce(
+            parse(False, marked.restore(layout), "text layout"),
+            parts.prefix,
+            parse(False, marked.restore(parts.preheader), "preheader") if doc.preheader else None,
+            parse(False, marked.restore(parts.body), "html"),
+        )
+    except Exception as exc:  # a part html2text left unbalanced: read each recipient's HTML
+        raise Unsupported(f"a text part does not parse: {exc}") from None
