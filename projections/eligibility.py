@@ -14,6 +14,7 @@ campaign count as one message per day. A digest preset caps at one message per i
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -81,7 +82,29 @@ def eligibility(db: Database, contact_id: UUID, category: str | None, now: datet
     rows = db.query(_FACTS, (category or "", category or "", str(contact_id)))
     if not rows:
         return Ineligible(IneligibleReason.NO_SUCH_CONTACT)
-    facts = rows[0]
+    return _judge(db, contact_id, rows[0], category, now)
+
+
+def eligibility_many(
+    db: Database, contact_ids: Sequence[UUID], category: str | None, now: datetime
+) -> dict[UUID, Eligible | Ineligible]:
+    """``eligibility`` for many contacts in one round trip (plus one per contact with a frequency cap)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    verdicts: dict[UUID, Eligible | Ineligible] = {c: Ineligible(IneligibleReason.NO_SUCH_CONTACT) for c in contact_ids}
+    ids = [str(c) for c in contact_ids]
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        query = _FACTS.replace("WHERE c.id = ?", f"WHERE c.id IN ({', '.join('?' for _ in chunk)})")
+        for facts in db.query(query, (category or "", category or "", *chunk)):
+            contact_id = UUID(facts["id"])
+            verdicts[contact_id] = _judge(db, contact_id, facts, category, now)
+    return verdicts
+
+
+def _judge(
+    db: Database, contact_id: UUID, facts: dict[str, Any], category: str | None, now: datetime
+) -> Eligible | Ineligible:
     if category is not None and facts["category"] is None:
         raise UnknownCategory(f"no preference category {category!r}", key=category, field="category")
     if facts["suppression"] is not None:

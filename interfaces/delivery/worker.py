@@ -44,8 +44,8 @@ from interfaces.rendering import Layout, Recipient, RenderError, render
 from interfaces.transports import capture, registry
 from interfaces.transports.base import Outcome, OutgoingMessage, SendResult, Transport
 from projections.campaigns import list_campaigns
-from projections.contacts import get_contact
-from projections.eligibility import Eligible, eligibility
+from projections.contacts import get_contacts
+from projections.eligibility import Eligible, eligibility_many
 from projections.esp_connections import get_connection
 from projections.templates import layout
 
@@ -245,12 +245,15 @@ class DeliveryWorker:
             pinned = Layout(found.html, found.text) if found else None
         links = links_of(self.container)
         messages, skipped, failed = [], [], []
+        ids = [q.contact_id for q in claimed]
+        verdicts = eligibility_many(self.db, ids, settings.category, now)
+        contacts = get_contacts(self.db, ids)
         for q in claimed:
-            verdict = eligibility(self.db, q.contact_id, settings.category, now)
+            verdict = verdicts[q.contact_id]
             if not isinstance(verdict, Eligible):
                 skipped.append((q.message_id, f"ineligible: {verdict.reason}"))
                 continue
-            contact = get_contact(self.db, q.contact_id)
+            contact = contacts.get(q.contact_id)
             if contact is None:
                 skipped.append((q.message_id, "ineligible: no_such_contact"))
                 continue
@@ -332,7 +335,11 @@ class DeliveryWorker:
         sending: dict[str, Any] = row.sending if row else {}
         kind = sending.get("transport") or self.container.settings.default_transport
         module = registry.module(kind)
-        options = msgspec.convert(sending.get("transport_settings", {}), module.Settings)
+        configured = dict(sending.get("transport_settings", {}))
+        if "concurrency" in getattr(module.Settings, "__struct_fields__", ()) and "concurrency" in sending:
+            # The connection's concurrency is the account's limit; the transport's own default yields to it.
+            configured.setdefault("concurrency", sending["concurrency"])
+        options = msgspec.convert(configured, module.Settings)
         transport = module.create(options, db=self.db) if kind == "capture" else module.create(options)
         bucket = TokenBucket(float(sending.get("rate_per_second", 10.0)))
         self._transports[connection_id] = (transport, bucket)

@@ -30,7 +30,8 @@ def _event(record_type: str, message_id: str, recipient: str, metadata: dict[str
 
 
 def _activity(container: Container) -> list[dict[str, Any]]:
-    container.settle()
+    # Leaving ``running`` stopped the background runner: catch up in the foreground.
+    container.runner.catch_up_all()
     return container.db.query("SELECT contact_id, type, campaign_id FROM contact_activity ORDER BY type, contact_id")
 
 
