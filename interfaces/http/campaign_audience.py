@@ -1,16 +1,21 @@
 """``GET /api/v1/campaigns/{id}/audience`` and ``.../recipients``: who a campaign would reach now, and why not others.
 
 The campaign's settings come from its aggregate (they hold the per-campaign audience bounds); everything
-else from the read models, evaluated at the request's instant (``projections.audience``).
+else from the read models, evaluated at the request's instant (``projections.audience``). Audience answers
+are cached like segment previews (``interfaces.segment_cache``): the key holds the campaign's settings, every
+read model's position and the minute, so any event or a new minute makes a new key and old entries expire.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, get
+import msgspec
+from litestar import Controller, Request, get
+from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery, QueryParameter
@@ -21,6 +26,7 @@ from interfaces.bootstrap import Container
 from interfaces.http.auth import ANY_ROLE
 from interfaces.http.errors import documented
 from interfaces.http.schemas.campaign_audience import AudienceOut, EstimatesOut, RecipientOut, RecipientsOut, RuleOut
+from interfaces.segment_cache import PreviewCache
 from projections.audience import MAX_LIMIT, BadCursor, audience, recipients
 from projections.audience_estimates import EstimatePolicy, Rates, estimates
 
@@ -40,9 +46,11 @@ def policy(container: Container) -> EstimatePolicy:
     return EstimatePolicy(s.estimate_history_days, s.estimate_min_messages, rates)
 
 
-def audience_of(container: Container, campaign_id: UUID, now: datetime) -> AudienceOut:
+def audience_of(
+    container: Container, campaign_id: UUID, now: datetime, settings: CampaignSettings | None = None
+) -> AudienceOut:
     """The campaign's audience at ``now``: count, each rule's removals, estimates and size bounds."""
-    settings = _settings(container, campaign_id)
+    settings = settings or _settings(container, campaign_id)
     counted = audience(container.db, settings, now)
     e = estimates(container.db, settings, now, counted.count, policy(container))
     limits = audience_limits(settings, container.settings.min_audience, container.settings.max_audience)
@@ -50,8 +58,27 @@ def audience_of(container: Container, campaign_id: UUID, now: datetime) -> Audie
         counted.count, counted.included, [RuleOut(r.rule, r.removed, r.remaining) for r in counted.rules],
         EstimatesOut(e.basis, e.window_days, e.messages, e.rates.delivered, e.rates.opened, e.rates.clicked,
                      e.delivered, e.opens, e.clicks),
-        limits.minimum, limits.maximum, limits.allows(counted.count), now.isoformat(timespec="microseconds"),
+        limits.minimum, limits.maximum, limits.allows(counted.count), now.isoformat(timespec="microseconds"), False,
     )  # fmt: skip
+
+
+def _keyed(container: Container, campaign_id: UUID, now: datetime) -> tuple[CampaignSettings, str]:
+    settings = _settings(container, campaign_id)
+    positions = sorted((st.name, st.position) for st in container.runner.status())
+    parts = [str(campaign_id), repr(settings), repr(positions), now.strftime("%Y-%m-%dT%H:%M")]
+    return settings, "audience:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+async def cached_audience(container: Container, campaign_id: UUID, cache: PreviewCache) -> AudienceOut:
+    """``audience_of`` now, or the answer given this minute over the same read-model positions."""
+    now = datetime.now(UTC)
+    settings, key = await sync_to_thread(_keyed, container, campaign_id, now)
+    hit = await cache.get(key)
+    if hit is not None:
+        return msgspec.convert({**hit, "cached": True}, AudienceOut)
+    out = await sync_to_thread(audience_of, container, campaign_id, now, settings)
+    await cache.put(key, msgspec.to_builtins(out))
+    return out
 
 
 def recipients_of(
@@ -73,11 +100,12 @@ class CampaignAudienceController(Controller):
     path = "/campaigns/{campaign_id:uuid}"
     tags = ["campaigns"]
 
-    @get("/audience", operation_id="getCampaignAudience", guards=[ANY_ROLE], sync_to_thread=True,
-         responses=documented(*_ERRORS, 422))  # fmt: skip
-    def audience(self, campaign_id: FromPath[UUID], container: NamedDependency[Container]) -> AudienceOut:
+    @get("/audience", operation_id="getCampaignAudience", guards=[ANY_ROLE], responses=documented(*_ERRORS, 422))
+    async def audience(
+        self, campaign_id: FromPath[UUID], container: NamedDependency[Container], request: Request[Any, Any, Any]
+    ) -> AudienceOut:
         """How many contacts the campaign would reach now, what each targeting rule removed, and estimates."""
-        return audience_of(container, campaign_id, datetime.now(UTC))
+        return await cached_audience(container, campaign_id, request.app.state.preview_cache)
 
     @get("/recipients", operation_id="listCampaignRecipients", guards=[ANY_ROLE], sync_to_thread=True,
          responses=documented(*_ERRORS, 422))  # fmt: skip

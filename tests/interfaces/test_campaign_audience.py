@@ -60,6 +60,22 @@ def test_the_audience_answers_the_count_each_rule_estimates_and_bounds(api: Api,
     assert (body["min_audience"], body["max_audience"], body["within_limits"]) == (1, None, True)
 
 
+def test_audience_answers_are_cached_until_an_event_or_a_new_minute(api: Api, world: dict[str, Any]) -> None:
+    url = f"{CAMPAIGNS}/{world['campaign']}/audience"
+    first = api.client.get(url, headers=api.admin).json()
+    # Three more asks within a second: at most one can fall in a new minute, so a later one is a cache hit.
+    again = [api.client.get(url, headers=api.admin).json() for _ in range(3)]
+
+    assert not first["cached"]
+    assert any(a["cached"] and a["count"] == first["count"] for a in again)
+
+    api.container.preferences.opt_out(world["ids"]["ann"], "contact")
+    api.container.settle()
+    fresh = api.client.get(url, headers=api.admin).json()
+
+    assert (fresh["cached"], fresh["count"]) == (False, first["count"] - 1)
+
+
 def test_per_campaign_bounds_override_the_global_ones(api: Api, world: dict[str, Any]) -> None:
     url = f"{CAMPAIGNS}/{world['campaign']}"
     assert api.client.patch(url, json={"min_audience": 4}, headers=api.admin).status_code == 200

@@ -41,6 +41,7 @@ class AudienceOut(msgspec.Struct):
     max_audience: int | None
     within_limits: bool
     as_of: str
+    cached: bool
 
 
 class RecipientOut(msgspec.Struct):
