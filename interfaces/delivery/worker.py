@@ -117,6 +117,7 @@ class DeliveryWorker:
         self._transport_for = transport_for or self._connection_transport
         self._transports: dict[UUID | None, tuple[Transport, TokenBucket]] = {}
         self._watches: dict[UUID, ErrorRateWatch] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
         queue.create_tables(self.db)
         capture.create_table(self.db)  # the embedded default's outbox, readable before anything is sent
 
@@ -136,6 +137,11 @@ class DeliveryWorker:
 
     async def tick(self) -> int:
         """One pass; the number of messages handed over or settled."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            # Transports hold connections bound to the loop that opened them: a new loop opens its own.
+            self._transports.clear()
+            self._loop = loop
         now = self._clock()
         with caused_by(ACTOR):
             self.start_due(now)
