@@ -1,4 +1,4 @@
-"""The audience a run snapshots: the targeting read model's recipients, page by page, in contact id order."""
+"""The audience a run snapshots: the targeting read model's members, streamed in chunks in contact id order."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from domain.campaign import Campaign
 from interfaces.bootstrap import Container
 from interfaces.delivery.worker import Member
-from projections.audience import MAX_LIMIT, audience, recipients
+from projections.audience import audience, members
 
 
 def campaign_audience(
@@ -19,13 +19,8 @@ def campaign_audience(
     counted = audience(container.db, campaign.settings, now)
     removed = {r.rule: r.removed for r in counted.rules}
 
-    def members() -> Iterator[Member]:
-        cursor = None
-        while True:
-            page = recipients(container.db, campaign.settings, now, cursor=cursor, limit=MAX_LIMIT)
-            yield from (Member(r.id, r.email, r.timezone) for r in page.items)
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+    def stream() -> Iterator[Member]:
+        for chunk in members(container.db, campaign.settings, now):
+            yield from (Member(r.id, r.email, r.timezone) for r in chunk)
 
-    return members(), removed
+    return stream(), removed
