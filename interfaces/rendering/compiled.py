@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formataddr
 from functools import lru_cache
+from io import StringIO
 from typing import Any
 
 import css_inline
@@ -16,12 +18,14 @@ from domain.campaign_content import Content
 from domain.campaign_settings import CampaignSettings
 from interfaces.link_keys import Links
 from interfaces.rendering import per_render
-from interfaces.rendering.inline_once import InlinedOnce, document, inlined_once
-from interfaces.rendering.liquid import parse, render_part, render_template
+from interfaces.rendering.inline_once import Parts, document, inlined_once
+from interfaces.rendering.liquid import new_buffer, new_context, parse, render_into, render_part
 from interfaces.rendering.liquid_tokens import Unsupported
 from interfaces.rendering.message import Layout, Recipient, Rendered, RenderError
-from interfaces.rendering.text_once import BLANK_LINES, TextOnce, text_once
+from interfaces.rendering.text_once import text_once
 from interfaces.unsubscribe_headers import unsubscribe_headers
+
+_log = logging.getLogger("tidings.rendering")
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,8 @@ class CompiledContent:
 
     content: Content
     layout: Layout | None
-    html: InlinedOnce | None
-    text: TextOnce | None
+    html: Parts | None
+    text: Parts | None
     html_fallback: str | None
     text_fallback: str | None
 
@@ -73,28 +77,45 @@ class CompiledContent:
         return Rendered(subject, html, text, headers)
 
     def _html(self, variables: Mapping[str, Any]) -> str:
-        once = self.html
-        if once is None:
+        if self.html is None:
             return per_render.html_of(self.content, self.layout, variables)
         try:
-            body = render_template(once.body, "html", variables)
-            if once.preheader is not None:
-                body = once.prefix + render_template(once.preheader, "preheader", variables) + body
-            return render_template(once.layout, "layout", {**variables, "content": Markup(body)})
+            return _joined(self.html, variables)
         except RenderError:
             # The same Liquid failed; the reference path reports it exactly as it always has.
             return per_render.html_of(self.content, self.layout, variables)
 
     @staticmethod
-    def _text(once: TextOnce, variables: Mapping[str, Any], html: str) -> str:
+    def _text(once: Parts, variables: Mapping[str, Any], html: str) -> str:
         try:
-            body = render_template(once.body, "html", variables)
-            if once.preheader is not None:
-                body = once.prefix + render_template(once.preheader, "preheader", variables) + body
-            text = render_template(once.layout, "text layout", {**variables, "content": body})
+            return _joined(once, variables).strip() + "\n"
         except RenderError:  # the HTML rendered, so this cannot fail; if it does, read the HTML
             return per_render.text_of(html)
-        return BLANK_LINES.sub("\n\n", text).strip() + "\n"
+
+
+def _joined(parts: Parts, variables: Mapping[str, Any]) -> str:
+    # One buffer for the whole message when the layout can be cut at its slot: the content is never copied.
+    out = new_buffer()
+    layout = "layout" if parts.escaped else "text layout"
+    if parts.around is None:
+        content = new_buffer()
+        _content_into(parts, variables, content)
+        value = Markup(content.getvalue()) if parts.escaped else content.getvalue()
+        render_into(parts.layout, layout, new_context(parts.layout, {**variables, "content": value}), out)
+    else:
+        before, after = parts.around
+        scope = new_context(before, variables)
+        render_into(before, layout, scope, out)
+        _content_into(parts, variables, out)
+        render_into(after, layout, scope, out)
+    return out.getvalue()
+
+
+def _content_into(parts: Parts, variables: Mapping[str, Any], out: StringIO) -> None:
+    if parts.preheader is not None:
+        out.write(parts.prefix)
+        render_into(parts.preheader, "preheader", new_context(parts.preheader, variables), out)
+    render_into(parts.body, "html", new_context(parts.body, variables), out)
 
 
 @lru_cache(maxsize=64)
@@ -114,14 +135,21 @@ def compile_content(content: Content, layout: Layout | None) -> CompiledContent:
         _parse_as_written(content, layout)
         doc = document(layout.html if layout else None, content.preheader, content.html)
         html = inlined_once(doc)
-    except (Unsupported, RenderError, css_inline.InlineError) as exc:
-        html_fallback = str(exc) or type(exc).__name__
+    except Exception as exc:  # a gap in the checks must cost speed, never a message
+        html_fallback = _reason(exc)
     if html is not None and content.text is None:
         try:
             text = text_once(doc)
-        except Unsupported as exc:
-            text_fallback = str(exc)
+        except Exception as exc:
+            text_fallback = _reason(exc)
     return CompiledContent(content, layout, html, text, html_fallback, text_fallback)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, Unsupported | RenderError | css_inline.InlineError):
+        return str(exc) or type(exc).__name__
+    _log.error("compiling content: falling back to rendering per recipient", exc_info=exc)
+    return f"unexpected {type(exc).__name__}: {exc}"
 
 
 def _parse_as_written(content: Content, layout: Layout | None) -> None:

@@ -26,13 +26,15 @@ says why, and that version inlines per recipient. The checks:
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from dataclasses import dataclass
 
 from liquid import BoundTemplate
 
 from interfaces.rendering.html_scan import Skeleton, SourceScan, contexts
-from interfaces.rendering.liquid import parse
+from interfaces.rendering.liquid import parse_once
 from interfaces.rendering.liquid_tokens import Marked, Token, Unsupported
+from interfaces.rendering.message import RenderError
 from interfaces.rendering.per_render import INLINER, PREHEADER
 
 _SIBLING_SELECTORS = re.compile(r"[+~]|:\s*(first|last|nth|only|empty|not|has|is|where)", re.I)
@@ -54,11 +56,13 @@ class Cut:
 
 
 @dataclass(frozen=True)
-class InlinedOnce:
-    """The HTML templates of a version whose CSS is already inlined: render them and join, per recipient."""
+class Parts:
+    """A version's templates for its HTML (CSS inlined) or its text: rendered and joined per recipient."""
 
-    layout: BoundTemplate
-    prefix: str
+    escaped: bool
+    layout: BoundTemplate  # the whole layout; the content goes through its slot
+    around: tuple[BoundTemplate, BoundTemplate] | None  # the layout cut at its slot, when each half parses alone
+    prefix: str  # the preheader's opening (its inlined ``<div>``), or ""
     preheader: BoundTemplate | None
     body: BoundTemplate
 
@@ -189,20 +193,34 @@ def cut(inlined: str, marked: Marked, slot: int, markers: tuple[int, int] | None
     )
 
 
-def inlined_once(doc: Document) -> InlinedOnce:
+def inlined_once(doc: Document) -> Parts:
     """The version's HTML templates, parsed; ``Unsupported`` if a part no longer parses as it did."""
-    parts = cut(doc.inlined, doc.marked, _slot(doc.marked), doc.slot, doc.preheader)
-    if doc.marked.pattern.search(parts.prefix):
+    slot = _slot(doc.marked)
+    return parse_parts(cut(doc.inlined, doc.marked, slot, doc.slot, doc.preheader), doc, True, slot)
+
+
+def parse_parts(parts: Cut, doc: Document, escaped: bool, slot: int) -> Parts:
+    """The cut parts with their Liquid restored, parsed; or ``Unsupported``."""
+    marked, name = doc.marked, "layout" if escaped else "text layout"
+    if marked.pattern.search(parts.prefix):
         raise Unsupported("Liquid before the preheader")
+    before, _, after = (marked.restore(half, escaped) for half in parts.layout.partition(marked.placeholder(slot)))
+    slot_source = marked.tokens[slot].source if escaped else "{{ content }}"
     try:
-        return InlinedOnce(
-            parse(True, doc.marked.restore(parts.layout), "layout"),
-            parts.prefix,
-            parse(True, doc.marked.restore(parts.preheader), "preheader") if doc.preheader else None,
-            parse(True, doc.marked.restore(parts.body), "html"),
-        )
-    except Exception as exc:  # any parse failure here means: do it the reference way
-        raise Unsupported(f"an inlined part does not parse: {exc}") from None
+        layout = parse_once(escaped, before + slot_source + after, name)
+        body = parse_once(escaped, marked.restore(parts.body, escaped), "html")
+        preheader = None
+        if doc.preheader:
+            preheader = parse_once(escaped, marked.restore(parts.preheader, escaped), "preheader")
+    except RenderError as exc:  # a part the HTML tools left unbalanced: do it the reference way
+        raise Unsupported(f"a part no longer parses: {exc}") from None
+    around = None
+    # A slot at the layout's top level cuts it into two halves that parse alone; rendered in one scope, they
+    # print the layout around the content without copying the content through a variable.
+    if "-" not in slot_source:
+        with suppress(RenderError):
+            around = (parse_once(escaped, before, name), parse_once(escaped, after, name))
+    return Parts(escaped, layout, around, parts.prefix, preheader, body)
 
 
 def _slot(marked: Marked) -> int:

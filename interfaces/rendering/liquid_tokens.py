@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 _MARKUP = re.compile(r"\{%-?\s*(comment|doc)\s*-?%\}.*?\{%-?\s*end\1\s*-?%\}|\{\{.*?\}\}|\{%.*?%\}", re.S)
 _TAG_NAME = re.compile(r"\{%-?\s*(#|\w+)")
 _SLOT = re.compile(r"\{\{-?\s*content\s*-?\}\}")
+_TRIMS = re.compile(r"^(\{[{%])-|-(?=[}%]\}$)")
 _LITERAL = re.compile(r"'[^']*'|\"[^\"]*\"")
 # Filters whose result is markup, not text: the HTML they make would never meet the stylesheet.
 _MARKUP_FILTERS = re.compile(r"\|\s*(safe|newline_to_br|url_decode|base64_decode|base64_url_safe_decode)\b")
@@ -92,7 +93,10 @@ class Marked:
         if len(slots) != 1:
             raise Unsupported("a layout without exactly one {{ content }}")
         marked = self.mark(source, "layout")
-        slot = next(i for i, t in enumerate(self.tokens) if t.part == "layout" and _SLOT.fullmatch(t.source))
+        slots = [i for i, t in enumerate(self.tokens) if t.part == "layout" and _SLOT.fullmatch(t.source)]
+        if len(slots) != 1:  # the one {{ content }} is inside a comment block
+            raise Unsupported("a layout without exactly one {{ content }}")
+        slot = slots[0]
         if any(
             re.search(r"\bcontent\b", t.source) for i, t in enumerate(self.tokens) if t.part == "layout" and i != slot
         ):
@@ -100,6 +104,10 @@ class Marked:
         self.tokens[slot] = Token(self.tokens[slot].source, "layout", "marker", "slot")
         return marked, slot
 
-    def restore(self, text: str) -> str:
-        """``text`` with every placeholder (either form) replaced by the markup it stands for."""
-        return self.pattern.sub(lambda found: self.tokens[int(found[2])].source, text)
+    def restore(self, text: str, trims: bool = True) -> str:
+        """``text`` with every placeholder (either form) replaced by the markup it stands for; without
+        whitespace control (``{{-``, ``-%}``) when not ``trims``: in text read by html2text, the whitespace
+        next to a tag is html2text's layout, not the author's."""
+        if trims:
+            return self.pattern.sub(lambda found: self.tokens[int(found[2])].source, text)
+        return self.pattern.sub(lambda found: _TRIMS.sub(r"\1", self.tokens[int(found[2])].source), text)

@@ -14,30 +14,15 @@ read from each recipient's HTML.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from liquid import BoundTemplate
-
-from interfaces.rendering.inline_once import Document, cut
-from interfaces.rendering.liquid import parse
+from interfaces.rendering.inline_once import Document, Parts, cut, parse_parts
 from interfaces.rendering.liquid_tokens import Unsupported
 from interfaces.rendering.per_render import converter
 
 _MADE_LIQUID = re.compile(r"\{[{%]")
-BLANK_LINES = re.compile(r"\n{3,}")
 
 
-@dataclass(frozen=True)
-class TextOnce:
-    """The text templates of a version: render them and join, per recipient."""
-
-    layout: BoundTemplate
-    prefix: str
-    preheader: BoundTemplate | None
-    body: BoundTemplate
-
-
-def text_once(doc: Document) -> TextOnce:
+def text_once(doc: Document) -> Parts:
     """The version's text templates read from its inlined HTML; or ``Unsupported``."""
     marked = doc.marked
     as_text = marked.pattern.sub(lambda found: found[0].removeprefix("<!--").removesuffix("-->"), doc.inlined)
@@ -53,16 +38,4 @@ def text_once(doc: Document) -> TextOnce:
         if index not in doc.droppable or token.kind not in ("output", "open", "branch", "close"):
             raise Unsupported(f"html2text dropped Liquid markup: {token.source[:60]}")
     slot = next(i for i, t in enumerate(marked.tokens) if t.name == "slot")
-    parts = cut(text, marked, slot, doc.slot, doc.preheader)
-    if marked.pattern.search(parts.prefix):
-        raise Unsupported("Liquid before the preheader")
-    layout = parts.layout.replace(marked.placeholder(slot), "{{ content }}")
-    try:
-        return TextOnce(
-            parse(False, marked.restore(layout), "text layout"),
-            parts.prefix,
-            parse(False, marked.restore(parts.preheader), "preheader") if doc.preheader else None,
-            parse(False, marked.restore(parts.body), "html"),
-        )
-    except Exception as exc:  # a part html2text left unbalanced: read each recipient's HTML
-        raise Unsupported(f"a text part does not parse: {exc}") from None
+    return parse_parts(cut(text, marked, slot, doc.slot, doc.preheader), doc, False, slot)

@@ -183,7 +183,11 @@ _blocks = st.sampled_from([
 ])  # fmt: skip
 _STYLED = Layout("<html><head><style>h2 { margin: 0 } .vip { color: gold } li { x: y }</style></head>"
                  "<body><div>{{ content }}</div></body></html>")  # fmt: skip
-_layouts = st.sampled_from([None, LAYOUT, _STYLED])
+_SCOPED = Layout("<html><body>{% assign year = '2026-01-01' | date: '%Y' %}<div>\n {{- content -}} \n</div>"
+                 "<p>© {{ year }}</p></body></html>")  # fmt: skip
+_GUARDED = Layout("<html><head><style>p { margin: 0 }</style></head><body>{% if contact.email %}<div>{{ content }}"
+                  "</div>{% endif %}</body></html>")  # fmt: skip
+_layouts = st.sampled_from([None, LAYOUT, _STYLED, _SCOPED, _GUARDED])
 _preheaders = st.sampled_from(["", "Hi {{ contact.email }}"])
 
 
