@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from domain.campaign_content import Content
@@ -208,3 +208,47 @@ def test_the_compiled_message_is_the_reference_message(
     name = recipient.attributes.get("first_name")
     if isinstance(name, str) and name.strip() and "<p>Dear" in content.html:
         assert " ".join(name.split()) in " ".join(fast.text.split())
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>{% for i in (1..9000) %}{{ contact.email | append: '" + "x" * 1000 + "' }}{% endfor %}</p>",  # inlined once
+        "{% assign x = 'abc' %}{% for i in (1..30) %}{% capture x %}{{ x }}{{ x }}{% endcapture %}{% endfor %}{{ x }}",
+    ],
+)
+def test_the_sandbox_bounds_output_on_either_path(html: str) -> None:
+    content = Content(subject="s", html=html)
+    fast, slow = _both(content, LAYOUT, ANN)
+    assert fast == slow and isinstance(fast, tuple) and "limit reached" in fast[0]
+
+
+_risky = st.sampled_from([
+    "<p class='{{ contact.attributes.city | default: \"c\" }}'>classed</p>",
+    "<table>{% if contact.attributes.vip %}<tr><td>bare row</td></tr>{% endif %}</table>",
+    "<table><tbody><tr><td>a</td></tr>{% if contact.attributes.vip %}moved{% endif %}</tbody></table>",
+    "<p>open{% if contact.attributes.vip %}<div>d</div>{% endif %}tail",
+    "{{ '<i>lit</i>' }}", "<p>&#123;&#123; 1 }}</p>", "{% raw %}<b>{{ raw }}</b>{% endraw %}",
+    "{% capture c %}<b>{{ contact.email }}</b>{% endcapture %}{{ c }}",
+    "<style>b { color: {{ contact.attributes.city | default: 'red' }} }</style><b>styled</b>",
+    "{% if contact.attributes.vip %}<style>p { color: gold }</style>{% endif %}",
+    "<p>{{ contact.attributes.first_name | default: 'x' | newline_to_br }}</p>",
+    "<a {% if contact.attributes.vip %}href='https://v.example'{% endif %}>link</a>",
+])  # fmt: skip
+_SIBLINGS = Layout("<html><head><style>p + p { color: red } li:first-child { margin: 0 } [title] { x: y }</style>"
+                   "</head><body>{{ content }}</body></html>")  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(_blocks, _risky), min_size=1, max_size=5), st.sampled_from([None, LAYOUT, _SIBLINGS]),
+       _recipients)  # fmt: skip
+def test_whatever_the_content_the_compiled_message_is_the_reference_message(
+    blocks: list[str], layout: Layout | None, recipient: Recipient
+) -> None:
+    content = Content(subject="s", html="".join(blocks))
+    event("inlined once" if compile_content(content, layout).html_fallback is None else "inlined per recipient")
+    fast, slow = _both(content, layout, recipient)
+    if isinstance(slow, tuple) or isinstance(fast, tuple):
+        assert fast == slow
+    else:
+        _same(fast, slow)
