@@ -131,13 +131,14 @@ def compile_content(content: Content, layout: Layout | None) -> CompiledContent:
     """``content`` in ``layout`` compiled once per process (the 64 most recent versions are kept)."""
     html = text = None
     html_fallback = text_fallback = None
+    doc = None
     try:
         _parse_as_written(content, layout)
         doc = document(layout.html if layout else None, content.preheader, content.html)
         html = inlined_once(doc)
     except Exception as exc:  # a gap in the checks must cost speed, never a message
         html_fallback = _reason(exc)
-    if html is not None and content.text is None:
+    if doc is not None and content.text is None:
         try:
             text = text_once(doc)
         except Exception as exc:

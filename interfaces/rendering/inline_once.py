@@ -29,6 +29,7 @@ import re
 from contextlib import suppress
 from dataclasses import dataclass
 
+import css_inline
 from liquid import BoundTemplate
 
 from interfaces.rendering.html_scan import Skeleton, SourceScan, contexts
@@ -72,14 +73,16 @@ class Document:
     """The marked, joined document and its markers: what both the HTML and the text once-paths start from."""
 
     marked: Marked
-    inlined: str  # css-inline's output, placeholders in
+    inlined: str  # css-inline's output, placeholders in (those in <style> left out when ``not_inlined``)
     slot: tuple[int, int] | None  # the markers around the content in the layout (None: no layout)
     preheader: tuple[int, int] | None
     droppable: frozenset[int]  # placeholders html2text may leave out: in attribute values and <title>
+    not_inlined: str | None  # why this output cannot serve as the HTML (its structure still serves the text)
 
 
 def document(layout_html: str | None, preheader: str, body: str) -> Document:
-    """The version's parts joined with markers, inlined once and checked; or ``Unsupported``."""
+    """The version's parts joined with markers, inlined once and checked; or ``Unsupported`` (Liquid neither
+    path can carry)."""
     if layout_html is None and not _DOCUMENT_TAGS.search(body) and not _LEADING_COMMENT.match(_LIQUID.sub("", body)):
         # The parser wraps a fragment in this anyway; writing it out keeps a leading ``{% if %}`` in the body
         # (a comment that leads the fragment itself is put before <html>: no wrapping then).
@@ -96,11 +99,28 @@ def document(layout_html: str | None, preheader: str, body: str) -> Document:
     if layout_html is not None:  # without a layout, the whole document is the content: nothing to mark
         slot_markers = (_marker(marked, "html"), _marker(marked, "html"))
         inner = marked.placeholder(slot_markers[0]) + inner + marked.placeholder(slot_markers[1])
-    for_inliner, scan = _forms(layout.replace(marked.placeholder(slot), inner), marked)
-    inlined = INLINER.inline(for_inliner)
-    _check_output(for_inliner, inlined, marked)
+    source = layout.replace(marked.placeholder(slot), inner)
+    scan = contexts(source, marked.pattern)
+    try:
+        _check_styles(source, marked, scan)
+        not_inlined = None
+    except Unsupported as exc:
+        not_inlined = str(exc)
+    # Without the styles checks the inliner's output still shows the structure html2text will read: Liquid in
+    # <style> (printing only: not shown in text) is left out, the rest must survive the parser as for the HTML.
+    dropped = {i for i, (kind, _) in scan.contexts.items() if kind == "raw" and marked.tokens[i].kind == "output"}
+    for index, (kind, detail) in scan.contexts.items():
+        if index not in dropped and kind in ("raw", "tag"):
+            raise Unsupported(f"Liquid {'in <' + detail + '>' if kind == 'raw' else 'in a tag'}: "
+                              f"{marked.tokens[index].source[:60]}")  # fmt: skip
+    for_inliner = _forms(source, marked, scan, dropped)
+    try:
+        inlined = INLINER.inline(for_inliner)
+    except css_inline.InlineError as exc:
+        raise Unsupported(f"css-inline: {exc}") from None
+    _check_output(for_inliner, inlined, marked, dropped)
     droppable = frozenset(i for i, (kind, _) in scan.contexts.items() if kind in ("attribute", "escapable"))
-    return Document(marked, inlined, slot_markers, pre_markers, droppable)
+    return Document(marked, inlined, slot_markers, pre_markers, droppable, not_inlined)
 
 
 def _marker(marked: Marked, part: str) -> int:
@@ -108,9 +128,8 @@ def _marker(marked: Marked, part: str) -> int:
     return len(marked.tokens) - 1
 
 
-def _forms(source: str, marked: Marked) -> tuple[str, SourceScan]:
-    # Check every placeholder's context, and give the silent ones their comment form.
-    scan = contexts(source, marked.pattern)
+def _check_styles(source: str, marked: Marked, scan: SourceScan) -> None:
+    # Could a rule match differently once Liquid has printed? Then the CSS is inlined per recipient.
     blocks = any(t.kind == "open" for t in marked.tokens)
     if blocks and _SIBLING_SELECTORS.search(_selectors(scan.css)):
         raise Unsupported("selectors that depend on siblings, with Liquid blocks in the document")
@@ -125,11 +144,20 @@ def _forms(source: str, marked: Marked) -> tuple[str, SourceScan]:
             offsets.pop(0)
         depth += {"open": 1, "close": -1}.get(marked.tokens[int(found[2])].kind, 0)
     for index, (kind, detail) in scan.contexts.items():
-        if kind in ("raw", "tag") or (kind == "attribute" and detail in _KEYED_ATTRIBUTES):
-            raise Unsupported(f"Liquid {'in <' + detail + '>' if kind == 'raw' else 'in a tag'}: "
-                              f"{marked.tokens[index].source[:60]}")  # fmt: skip
+        if kind == "raw" or (kind == "attribute" and detail in _KEYED_ATTRIBUTES):
+            where = f"<{detail}>" if kind == "raw" else f"the {detail} attribute"
+            raise Unsupported(f"Liquid in {where}: {marked.tokens[index].source[:60]}")
+
+
+def _forms(source: str, marked: Marked, scan: SourceScan, dropped: set[int]) -> str:
+    # Silent markup in text becomes a comment, which the parser keeps in place; dropped markup goes.
     silent = {i for i, (kind, _) in scan.contexts.items() if kind == "text" and marked.tokens[i].kind != "output"}
-    return marked.pattern.sub(lambda found: f"<!--{found[0]}-->" if int(found[2]) in silent else found[0], source), scan
+
+    def form(found: re.Match[str]) -> str:
+        index = int(found[2])
+        return "" if index in dropped else f"<!--{found[0]}-->" if index in silent else found[0]
+
+    return marked.pattern.sub(form, source)
 
 
 def _selectors(css: list[str]) -> str:
@@ -141,23 +169,24 @@ def _selectors(css: list[str]) -> str:
         text = shorter
 
 
-def _check_output(source: str, inlined: str, marked: Marked) -> None:
+def _check_output(source: str, inlined: str, marked: Marked, dropped: set[int]) -> None:
     if _MADE_LIQUID.search(marked.pattern.sub("", inlined)) or re.search(r"\{(?:<!--)?LQ" + marked.nonce, inlined):
         raise Unsupported("braces decoded from entities next to Liquid")
     before, after = Skeleton(marked.pattern, source), Skeleton(marked.pattern, inlined)
     if before.events != after.events:
         raise Unsupported("the HTML parser moved content across Liquid markup")
     found = [int(m[2]) for m in marked.pattern.finditer(inlined)]
-    expected = [i for i, token in enumerate(marked.tokens) if token.name != "slot"]  # the markers replace the slot
+    # The markers replace the slot.
+    expected = [i for i, token in enumerate(marked.tokens) if token.name != "slot" and i not in dropped]
     if sorted(found) != expected:
         raise Unsupported("the inliner dropped or copied Liquid markup")
-    _check_blocks(marked.tokens, after.parents)
+    _check_blocks(marked.tokens, after.parents, dropped)
 
 
-def _check_blocks(tokens: list[Token], parents: dict[int, tuple[object, ...]]) -> None:
+def _check_blocks(tokens: list[Token], parents: dict[int, tuple[object, ...]], dropped: set[int]) -> None:
     stack: list[tuple[str, tuple[object, ...]]] = []
     for index, token in enumerate(tokens):  # tokens are numbered in source order within each part
-        if token.kind == "marker":
+        if token.kind == "marker" or index in dropped:
             continue
         parent = parents[index]
         if token.kind == "open":
@@ -195,6 +224,8 @@ def cut(inlined: str, marked: Marked, slot: int, markers: tuple[int, int] | None
 
 def inlined_once(doc: Document) -> Parts:
     """The version's HTML templates, parsed; ``Unsupported`` if a part no longer parses as it did."""
+    if doc.not_inlined is not None:
+        raise Unsupported(doc.not_inlined)
     slot = _slot(doc.marked)
     return parse_parts(cut(doc.inlined, doc.marked, slot, doc.slot, doc.preheader), doc, True, slot)
 

@@ -6,9 +6,10 @@ per recipient as plain (unescaped) Liquid: the values appear as they are, where 
 them escaped. Line wrapping was decided on the placeholders, so a long value makes a longer line.
 
 Used only when html2text kept every placeholder that was in text or a comment, in order and once each, and
-dropped only output or block markup in what it does not show (``<title>``, attribute values such as an image's
-``alt``): whole blocks, since a block's tags share one attribute. Otherwise ``Unsupported``, and the text is
-read from each recipient's HTML.
+dropped only output or block markup in what it does not show (``<title>``, attribute values such as an
+image's ``alt``): whole blocks, since a block's tags share one attribute. A version whose CSS is inlined per
+recipient reads its text from the same checked output (printing Liquid in ``<style>`` left out: the text
+does not show styles). Otherwise ``Unsupported``, and the text is read from each recipient's HTML.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ _MADE_LIQUID = re.compile(r"\{[{%]")
 
 
 def text_once(doc: Document) -> Parts:
-    """The version's text templates read from its inlined HTML; or ``Unsupported``."""
+    """The version's text templates read from its inlined HTML (from its marked source when the CSS is inlined
+    per recipient: html2text ignores styles); or ``Unsupported``."""
     marked = doc.marked
     as_text = marked.pattern.sub(lambda found: found[0].removeprefix("<!--").removesuffix("-->"), doc.inlined)
     text = converter().handle(as_text)
