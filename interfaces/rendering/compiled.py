@@ -138,7 +138,9 @@ def compile_content(content: Content, layout: Layout | None) -> CompiledContent:
         html = inlined_once(doc)
     except Exception as exc:  # a gap in the checks must cost speed, never a message
         html_fallback = _reason(exc)
-    if doc is not None and content.text is None:
+    if doc is None and content.text is None:
+        text_fallback = html_fallback
+    elif doc is not None and content.text is None:
         try:
             text = text_once(doc)
         except Exception as exc:

@@ -84,7 +84,7 @@ def _start_tag(source: str, tag: re.Match[str], note: Callable[..., None], scan:
     if name in RAW_TEXT | ESCAPABLE_RAW_TEXT:
         end = source.lower().find(f"</{name}", pos)
         end = len(source) if end < 0 else end
-        note(pos, end, "raw" if name in RAW_TEXT else "escapable", name)
+        note(pos, end, "raw" if name in RAW_TEXT else "escapable", f"{name}@{tag.start()}")
         if name == "style":
             scan.style_offsets.append(tag.start())
             scan.css.append(source[pos:end])

@@ -107,12 +107,11 @@ def document(layout_html: str | None, preheader: str, body: str) -> Document:
     except Unsupported as exc:
         not_inlined = str(exc)
     # Without the styles checks the inliner's output still shows the structure html2text will read: Liquid in
-    # <style> (printing only: not shown in text) is left out, the rest must survive the parser as for the HTML.
-    dropped = {i for i, (kind, _) in scan.contexts.items() if kind == "raw" and marked.tokens[i].kind == "output"}
-    for index, (kind, detail) in scan.contexts.items():
-        if index not in dropped and kind in ("raw", "tag"):
-            raise Unsupported(f"Liquid {'in <' + detail + '>' if kind == 'raw' else 'in a tag'}: "
-                              f"{marked.tokens[index].source[:60]}")  # fmt: skip
+    # <style> (never shown in text) is left out, the rest must survive the parser as for the HTML.
+    dropped = {i: ("raw", detail) for i, (kind, detail) in scan.contexts.items() if kind == "raw"}
+    for index, (kind, _) in scan.contexts.items():
+        if kind == "tag" or (kind == "raw" and marked.tokens[index].name in ("assign", "increment", "decrement")):
+            raise Unsupported(f"Liquid in a tag or changing variables in <style>: {marked.tokens[index].source[:60]}")
     for_inliner = _forms(source, marked, scan, dropped)
     try:
         inlined = INLINER.inline(for_inliner)
@@ -145,11 +144,11 @@ def _check_styles(source: str, marked: Marked, scan: SourceScan) -> None:
         depth += {"open": 1, "close": -1}.get(marked.tokens[int(found[2])].kind, 0)
     for index, (kind, detail) in scan.contexts.items():
         if kind == "raw" or (kind == "attribute" and detail in _KEYED_ATTRIBUTES):
-            where = f"<{detail}>" if kind == "raw" else f"the {detail} attribute"
+            where = f"<{detail.partition('@')[0]}>" if kind == "raw" else f"the {detail} attribute"
             raise Unsupported(f"Liquid in {where}: {marked.tokens[index].source[:60]}")
 
 
-def _forms(source: str, marked: Marked, scan: SourceScan, dropped: set[int]) -> str:
+def _forms(source: str, marked: Marked, scan: SourceScan, dropped: dict[int, tuple[str, str]]) -> str:
     # Silent markup in text becomes a comment, which the parser keeps in place; dropped markup goes.
     silent = {i for i, (kind, _) in scan.contexts.items() if kind == "text" and marked.tokens[i].kind != "output"}
 
@@ -169,7 +168,7 @@ def _selectors(css: list[str]) -> str:
         text = shorter
 
 
-def _check_output(source: str, inlined: str, marked: Marked, dropped: set[int]) -> None:
+def _check_output(source: str, inlined: str, marked: Marked, dropped: dict[int, tuple[str, str]]) -> None:
     if _MADE_LIQUID.search(marked.pattern.sub("", inlined)) or re.search(r"\{(?:<!--)?LQ" + marked.nonce, inlined):
         raise Unsupported("braces decoded from entities next to Liquid")
     before, after = Skeleton(marked.pattern, source), Skeleton(marked.pattern, inlined)
@@ -180,13 +179,13 @@ def _check_output(source: str, inlined: str, marked: Marked, dropped: set[int]) 
     expected = [i for i, token in enumerate(marked.tokens) if token.name != "slot" and i not in dropped]
     if sorted(found) != expected:
         raise Unsupported("the inliner dropped or copied Liquid markup")
-    _check_blocks(marked.tokens, after.parents, dropped)
+    _check_blocks(marked.tokens, {**after.parents, **dropped})  # a block left out is whole in one <style>
 
 
-def _check_blocks(tokens: list[Token], parents: dict[int, tuple[object, ...]], dropped: set[int]) -> None:
+def _check_blocks(tokens: list[Token], parents: dict[int, tuple[object, ...]]) -> None:
     stack: list[tuple[str, tuple[object, ...]]] = []
     for index, token in enumerate(tokens):  # tokens are numbered in source order within each part
-        if token.kind == "marker" or index in dropped:
+        if token.kind == "marker":
             continue
         parent = parents[index]
         if token.kind == "open":
