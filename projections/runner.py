@@ -25,6 +25,9 @@ from projections.projection import Projection, Reactor
 log = logging.getLogger("tidings.projections")
 
 POSITIONS_TABLE = "projection_positions"
+# Idle projections are found by one look at the topics in the unread part of the log, when that part is
+# short (a busy service); a long one (a rebuild, a runner that was down) goes projection by projection.
+IDLE_SCAN_LIMIT = 20_000
 Progress = Callable[[int, int], None]
 
 
@@ -179,8 +182,10 @@ class ProjectionRunner:
         # One look at the head and the positions: an idle pass costs two queries, not two per projection.
         head = self.store.head()
         # status() is in name order; keep dependency order so a dependent runs after what it reads.
-        lagging = {st.name for st in self.status(head) if st.position < head}
+        lagging = {st.name: st.position for st in self.status(head) if st.position < head}
         behind = [name for name in self.projections if name in lagging]
+        if behind:
+            behind = self._skip_idle(behind, lagging, head)
         total = 0
         for name in behind:
             try:
@@ -188,6 +193,44 @@ class ProjectionRunner:
             except PositionMoved:
                 log.info("another runner advanced the projection", extra={"projection": name})
         return total
+
+    def _skip_idle(self, behind: list[str], positions: dict[str, int], head: int) -> list[str]:
+        """Move every projection that reads none of the unread events (and waits on no other) to ``head``
+        in one transaction; the ones left still have events to apply.
+
+        During webhook intake most projections read none of the new events, and stepping each of them
+        cost a read of the log and a transaction of its own on every pass.
+        """
+        low = min(positions[name] for name in behind)
+        if head - low > IDLE_SCAN_LIMIT:
+            return behind
+        present = self._topics_between(low, head)
+        idle = [
+            name
+            for name in behind
+            if self.projections[name].topics
+            and not self.projections[name].after
+            and present.isdisjoint(self.projections[name].topics)
+        ]
+        if not idle:
+            return behind
+        try:
+            with self.db.transaction() as tx:
+                for name in idle:
+                    self._advance(tx, name, positions[name], head)
+        except PositionMoved:
+            # Another runner moved one of them: let the per-projection path sort it out.
+            return behind
+        return [name for name in behind if name not in idle]
+
+    def _topics_between(self, low: int, high: int) -> set[str]:
+        recorder = self.store.recorder
+        column = "rowid" if self.db.dialect == "sqlite" else "notification_id"
+        rows = self.db.query(
+            f"SELECT DISTINCT topic FROM {recorder.events_table_name} WHERE {column} > ? AND {column} <= ?",
+            (low, high),
+        )
+        return {r["topic"] for r in rows}
 
     def reset(self, name: str) -> None:
         """Drop the projection's tables and position, and recreate them empty."""
