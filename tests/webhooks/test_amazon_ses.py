@@ -608,3 +608,12 @@ def test_any_signed_ses_event_parses_to_events_or_quarantine(event: dict[str, An
             assert item.recipient == item.recipient.lower() and "@" in item.recipient
             assert item.occurred_at.tzinfo is not None
             item.keyed()
+
+
+@pytest.mark.parametrize("shift", [timedelta(days=-2), timedelta(days=366)], ids=["not-yet-valid", "expired"])
+def test_a_certificate_outside_its_validity_period_fails_verification(shift: timedelta) -> None:
+    # The same key and signature verify at NOW; only the instant moves out of the certificate's dates.
+    later = NOW + shift
+    envelope = sign(notification(fixture("send.json"), when=later))
+    with pytest.raises(VerificationFailed, match="expired or not yet valid"):
+        PROVIDER.verify(request(envelope), SETTINGS, VerifyContext(now=later))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 import msgspec
@@ -49,16 +50,22 @@ _BOUNCES = {"Permanent": BounceClass.HARD, "Transient": BounceClass.SOFT}
 _REASONS = ("diagnosticCode", "smtpResponse", "reason", "errorMessage", "complaintFeedbackType", "bounceSubType")
 
 
-def _signing_key(url: str, pinned: dict[str, str], fetch: Callable[[str], bytes] | None) -> rsa.RSAPublicKey:
+def _signing_key(
+    url: str, pinned: dict[str, str], fetch: Callable[[str], bytes] | None, now: datetime
+) -> rsa.RSAPublicKey:
     if not _CERT_URL.search(url):
         raise VerificationFailed("SigningCertURL is not an https Amazon SNS certificate URL")
     if url not in pinned and fetch is None:
         raise VerificationFailed("certificate fetching is not configured")
     try:
         pem = pinned[url].encode() if url in pinned else fetch(url)
-        key = x509.load_pem_x509_certificate(pem).public_key()
+        certificate = x509.load_pem_x509_certificate(pem)
+        key = certificate.public_key()
     except Exception as exc:  # whatever the fetcher or the PEM does, the request is refused, not a 500
         raise exc if isinstance(exc, VerificationFailed) else VerificationFailed("no usable certificate") from None
+    # An expired (or not yet valid) certificate signs nothing: a leaked old key must not keep working.
+    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+        raise VerificationFailed("the signing certificate is expired or not yet valid")
     if not isinstance(key, rsa.RSAPublicKey):
         raise VerificationFailed("the signing certificate does not hold an RSA key")
     return key
@@ -98,7 +105,7 @@ class AmazonSes:
         if (sent_at := iso_or_none(signed["Timestamp"])) is None:
             raise VerificationFailed("Timestamp is not an ISO 8601 instant")
         check_freshness(sent_at.timestamp(), ctx.now, MAX_AGE, MAX_AHEAD)
-        key = _signing_key(scheme["SigningCertURL"], settings.pinned_certificates, ctx.fetch_certificate)
+        key = _signing_key(scheme["SigningCertURL"], settings.pinned_certificates, ctx.fetch_certificate, ctx.now)
         try:
             canonical = "".join(f"{k}\n{v}\n" for k, v in signed.items()).encode()
             signature = base64.b64decode(scheme["Signature"], validate=True)
