@@ -15,15 +15,21 @@ into ``style`` attributes (no remote stylesheets are fetched; ``@media`` rules a
 ``<style>`` element). The text part is the content's own text when it has one, else html2text's reading of
 the final HTML.
 
-Compiled once, rendered per recipient. ``compile_content(content, layout)`` (cached per process) parses the
-Liquid, inlines the CSS once on the Liquid source (``inline_once``) and reads the text part once from it
-(``text_once``); ``CompiledContent.render(recipient, ...)`` then only renders Liquid, signs the two links
-and builds the headers. A version whose inlining could depend on what Liquid prints (Liquid in ``<style>``,
-in ``class``, sibling selectors around conditional blocks...) keeps the reference path (``per_render``) for
-its HTML, and says why in ``html_fallback``; the same holds for the text part (``text_fallback``). The fast
-path's HTML is the reference HTML up to serialization (``&#39;`` for ``'``, whitespace the parser moves):
-the same tree. Its text part has the same content, with values shown unescaped and lines wrapped around
-placeholders rather than values. ``render(...)`` is ``compile_content(...).render(...)``.
+Compiled once, rendered per recipient. ``compile_content(content, layout)`` (the 64 latest versions cached
+per process, keyed by the content and layout themselves) parses the Liquid, inlines the CSS once on the
+Liquid source (``inline_once``) and reads the text part once from the same output (``text_once``);
+``CompiledContent.render(recipient, ...)`` then only renders Liquid, signs the two links (one unsubscribe
+token serves the body's link and the ``List-Unsubscribe`` header) and builds the headers. A version whose
+inlining could depend on what Liquid prints (Liquid in ``<style>`` or ``class``, sibling selectors around
+conditional blocks...) inlines its CSS per recipient (``per_render``) and says why in ``html_fallback``; its
+text is still read once unless the HTML's structure moves around Liquid (``text_fallback``). Liquid that
+prints markup (``capture``, ``raw``, ``safe``, a literal holding ``<``) keeps the reference path entirely.
+
+The fast path's HTML is the reference HTML up to serialization (``&#39;`` for ``'``, whitespace the parser
+moves): the same tree. Its text part has the same content, with values shown as they are (html2text would
+have escaped Markdown in them) and lines wrapped around placeholders rather than values. A render error is
+reported by re-running the reference path, so it names the same part and variable as always.
+``render(...)`` is ``compile_content(...).render(...)``. Output is bounded at 5M characters per render.
 """
 
 from __future__ import annotations

@@ -7,16 +7,21 @@ would be); one that prints nothing (``if``, ``for``, ``assign``...) becomes a co
 parser keeps where it is, even between table rows. Markers around the slot and the preheader let the result
 be cut back into the three templates, each rendered in its own scope as before.
 
-The result is used only when inlining cannot have depended on what Liquid prints; otherwise ``Unsupported``
-says why, and that version inlines per recipient. The checks:
+The result is used only when inlining cannot have depended on what Liquid prints. Checks about styles only
+(the version then inlines its CSS per recipient, and its text part is still read from this output, with the
+Liquid in ``<style>`` left out):
 
-- Liquid in ``<style>``/``<script>``, between ``<`` and ``>`` outside an attribute value, in ``class``,
-  ``id`` or ``style``, or a ``raw``/``capture``/``tablerow``/``include``/``render`` tag, or markup printed by
-  Liquid (a literal holding ``<``/``>``, ``safe``, ``newline_to_br``, decoding filters): unsupported.
-- Selectors whose match depends on siblings (``+``, ``~``, ``:first-child``, ``:nth-*``, ``:empty``,
-  ``:not``...) when there are Liquid blocks, attribute selectors when Liquid is in attributes, and a
-  ``<style>`` inside a Liquid block: unsupported.
-- The inliner may add implied elements, ``style`` attributes and end tags, and drop ``<style>``; the sequence
+- Liquid in ``<style>``/``<script>`` or in ``class``, ``id`` or ``style``;
+- selectors whose match depends on siblings (``+``, ``~``, ``:first-child``, ``:nth-*``, ``:empty``,
+  ``:not``...) when there are Liquid blocks, attribute selectors when Liquid is in attributes, a ``<style>``
+  inside a Liquid block.
+
+Checks on the document (failing one, ``Unsupported``: the version keeps the reference path):
+
+- Liquid between ``<`` and ``>`` outside an attribute value, a ``raw``/``capture``/``tablerow``/``include``/
+  ``render`` tag, markup printed by Liquid (a literal holding ``<``/``>``, ``safe``, ``newline_to_br``,
+  decoding filters), variables changed inside ``<style>``;
+- the inliner may add implied elements, ``style`` attributes and end tags, and drop ``<style>``; the sequence
   of every other tag, attribute, text and comment must come out unchanged (so nothing moved across a
   placeholder), every tag of one Liquid block must have the same parent (so a branch or a loop body is whole
   subtrees, and removing or repeating it builds the tree the reference path would parse), and the output must
@@ -83,23 +88,7 @@ class Document:
 def document(layout_html: str | None, preheader: str, body: str) -> Document:
     """The version's parts joined with markers, inlined once and checked; or ``Unsupported`` (Liquid neither
     path can carry)."""
-    if layout_html is None and not _DOCUMENT_TAGS.search(body) and not _LEADING_COMMENT.match(_LIQUID.sub("", body)):
-        # The parser wraps a fragment in this anyway; writing it out keeps a leading ``{% if %}`` in the body
-        # (a comment that leads the fragment itself is put before <html>: no wrapping then).
-        layout_html = "<html><head></head><body>{{ content }}</body></html>"
-    marked = Marked()
-    layout, slot = marked.mark_layout(layout_html if layout_html is not None else "{{ content }}")
-    inner = marked.mark(body, "html")
-    pre_markers = None
-    if preheader:
-        pre = marked.mark(preheader, "preheader")
-        pre_markers = (_marker(marked, "preheader"), _marker(marked, "preheader"))
-        inner = PREHEADER.format(marked.placeholder(pre_markers[0]) + pre + marked.placeholder(pre_markers[1])) + inner
-    slot_markers = None
-    if layout_html is not None:  # without a layout, the whole document is the content: nothing to mark
-        slot_markers = (_marker(marked, "html"), _marker(marked, "html"))
-        inner = marked.placeholder(slot_markers[0]) + inner + marked.placeholder(slot_markers[1])
-    source = layout.replace(marked.placeholder(slot), inner)
+    marked, source, slot_markers, pre_markers = _joined(layout_html, preheader, body)
     scan = contexts(source, marked.pattern)
     try:
         _check_styles(source, marked, scan)
@@ -120,6 +109,30 @@ def document(layout_html: str | None, preheader: str, body: str) -> Document:
     _check_output(for_inliner, inlined, marked, dropped)
     droppable = frozenset(i for i, (kind, _) in scan.contexts.items() if kind in ("attribute", "escapable"))
     return Document(marked, inlined, slot_markers, pre_markers, droppable, not_inlined)
+
+
+Markers = tuple[int, int]
+
+
+def _joined(layout_html: str | None, preheader: str, body: str) -> tuple[Marked, str, Markers | None, Markers | None]:
+    # The parts marked and joined as the reference path joins them, with markers around content and preheader.
+    if layout_html is None and not _DOCUMENT_TAGS.search(body) and not _LEADING_COMMENT.match(_LIQUID.sub("", body)):
+        # The parser wraps a fragment in this anyway; writing it out keeps a leading ``{% if %}`` in the body
+        # (a comment that leads the fragment itself is put before <html>: no wrapping then).
+        layout_html = "<html><head></head><body>{{ content }}</body></html>"
+    marked = Marked()
+    layout, slot = marked.mark_layout(layout_html if layout_html is not None else "{{ content }}")
+    inner = marked.mark(body, "html")
+    pre_markers = None
+    if preheader:
+        pre = marked.mark(preheader, "preheader")
+        pre_markers = (_marker(marked, "preheader"), _marker(marked, "preheader"))
+        inner = PREHEADER.format(marked.placeholder(pre_markers[0]) + pre + marked.placeholder(pre_markers[1])) + inner
+    slot_markers = None
+    if layout_html is not None:  # without a layout, the whole document is the content: nothing to mark
+        slot_markers = (_marker(marked, "html"), _marker(marked, "html"))
+        inner = marked.placeholder(slot_markers[0]) + inner + marked.placeholder(slot_markers[1])
+    return marked, layout.replace(marked.placeholder(slot), inner), slot_markers, pre_markers
 
 
 def _marker(marked: Marked, part: str) -> int:
