@@ -30,7 +30,9 @@ from interfaces.webhooks.registry import all_providers
 from projections.esp_connections import ConnectionRow, get_connection, list_connections
 
 # Settings that are safe to show back; every other value is a secret and is masked.
-_SHOWN = frozenset({"public_key", "allowed_topic_arns", "signed_url", "rate_limit_per_second", "max_body_bytes"})
+_SHOWN = frozenset(
+    {"require_sha256", "public_key", "allowed_topic_arns", "signed_url", "rate_limit_per_second", "max_body_bytes"}
+)
 _ERRORS = (401, 403, 429)
 
 

@@ -116,6 +116,14 @@ def test_a_legacy_sha1_signature_alone_verifies() -> None:
     assert PROVIDER.verify(request(body, headers), SETTINGS, CTX).method == "postal-rsa-sha1"
 
 
+def test_with_require_sha256_a_sha1_signature_alone_is_refused_and_sha256_still_verifies() -> None:
+    strict = msgspec.structs.replace(SETTINGS, require_sha256=True)
+    body = raw("message_sent.json")
+    with pytest.raises(VerificationFailed, match="SHA-1 signature alone is refused"):
+        PROVIDER.verify(request(body, {"x-postal-signature": signature(body, hashes.SHA1())}), strict, CTX)
+    assert PROVIDER.verify(request(body), strict, CTX).method == "postal-rsa-sha256"
+
+
 def test_a_wrong_sha256_signature_fails_even_when_the_sha1_one_is_right() -> None:
     body = raw("message_sent.json")
     headers = {**postal_headers(body), "x-postal-signature-256": signature(b"other", hashes.SHA256())}

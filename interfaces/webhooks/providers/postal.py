@@ -68,6 +68,9 @@ class PostalSettings(WebhookSettings, kw_only=True):
     """The public half of the Postal server's signing key, as Postal shows it (base64 DER)."""
 
     public_key: str
+    # Postal 3 signs with SHA-256 as well; once every sender does, refuse SHA-1-only deliveries (SHA-1 is
+    # broken for collisions, and keeping it accepted lets a stripped SHA-256 header downgrade the check).
+    require_sha256: bool = False
 
     def __post_init__(self) -> None:
         _public_key(self.public_key)
@@ -85,6 +88,8 @@ class Postal:
         if found is None:
             raise VerificationFailed("missing X-Postal-Signature-256 (or X-Postal-Signature) header")
         header, algorithm, method = found
+        if settings.require_sha256 and algorithm is hashes.SHA1:
+            raise VerificationFailed("X-Postal-Signature-256 is required; a SHA-1 signature alone is refused")
         try:
             key = _public_key(settings.public_key)
             signature = base64.b64decode(request.headers[header].strip(), validate=True)
