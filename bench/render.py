@@ -1,6 +1,6 @@
 """Personalized renders per second of a realistic ~60 KB newsletter, against plain string substitution.
 
-Run: ``.venv/bin/python -m bench.render [--contacts 300] [--repeats 7] [--reference 20] [--profile]``
+Run: ``.venv/bin/python -m bench.render [--contacts 300] [--repeats 7] [--reference 50] [--keep] [--profile]``
 
 The newsletter: a layout with a ``<style>`` block (element, class and descendant selectors, an ``@media``
 rule), a header, 24 article sections (heading, image with alt text, paragraphs, a tracked "read more" link),
@@ -10,13 +10,15 @@ the ``date`` filter in the contact's zone and locale), the email, the year, and 
 preference-center URLs. Contacts vary: some without a first name or city, three plans, four zones, four
 locales (one unknown to CLDR).
 
-Timed in one process (one core), rounds interleaved, median reported:
+Timed in one process (one core), rounds interleaved, median reported; each message is dropped once made, as
+the sending worker drops it (``--keep`` keeps a round's messages: fresh memory for every one):
 
 - **ours**: ``CompiledContent.render`` per contact: subject, HTML, text part, headers, two signed links
   (the version is compiled once before the clock starts; the compile is timed on its own);
-- **baseline**: the same newsletter written for ``string.Template``, its CSS inlined and its text read once
-  with the same tools, then ``substitute`` of the same values (escaped, the plan block and date prepared
-  before the clock starts) for subject, HTML and text: plain string substitution;
+- **baseline**: the same newsletter written for ``string.Template`` (the plan branch as two templates), its
+  CSS inlined and its text read once with the same tools, then ``substitute`` of the same values (escaped,
+  links and date taken from ours, all prepared before the clock starts) for subject, HTML and text: plain
+  string substitution; checked to show a reader the same text as ours;
 - **floor**: the same substitution with each template split at its names once, so a render is three joins:
   the least any renderer can do;
 - **ours, Liquid in <style>**: a version whose stylesheet depends on the contact (the callout's colour by
