@@ -23,7 +23,7 @@ class _Missing(FalsyStrictUndefined):
     force_liquid_default = True
 
 
-OUTPUT_LIMIT = 5_000_000  # characters a part may render
+OUTPUT_LIMIT = 5_000_000  # characters one render may write (all parts of a message share one buffer)
 
 
 class _Bounded(StringIO):
@@ -49,7 +49,7 @@ class _Bounded(StringIO):
 class _Context(RenderContext):
     # Buffers of their own (``capture``, ``ifchanged``) share what is left of the limit, as python-liquid's do.
     def get_buffer(self, buf: TextIO | None = None) -> StringIO:
-        return _Bounded(OUTPUT_LIMIT - (buf.size if isinstance(buf, _Bounded) else 0))
+        return _Bounded(buf.limit - buf.size) if isinstance(buf, _Bounded) else _Bounded()
 
 
 class _Template(BoundTemplate):
