@@ -23,7 +23,7 @@ class _Missing(FalsyStrictUndefined):
     force_liquid_default = True
 
 
-OUTPUT_LIMIT = 5_000_000  # characters one render may write (all parts of a message share one buffer)
+OUTPUT_LIMIT = 5_000_000  # characters one buffer may take (a message cut around its layout slot uses one)
 
 
 class _Bounded(StringIO):
