@@ -82,8 +82,8 @@ def _start_tag(source: str, tag: re.Match[str], note: Callable[..., None], scan:
         if attribute[3] is not None:
             note(attribute.start(3), attribute.end(3), "attribute", attribute[2].lower())
     if name in RAW_TEXT | ESCAPABLE_RAW_TEXT:
-        end = source.lower().find(f"</{name}", pos)
-        end = len(source) if end < 0 else end
+        closing = re.compile(f"</{name}", re.I).search(source, pos)
+        end = closing.start() if closing else len(source)
         note(pos, end, "raw" if name in RAW_TEXT else "escapable", f"{name}@{tag.start()}")
         if name == "style":
             scan.style_offsets.append(tag.start())
