@@ -43,15 +43,20 @@ class WebhookDelivery(TidingsAggregate):
         """Record what a newer adapter makes of the same raw request; False when nothing changed."""
         if events == self.events and quarantined == self.quarantined:
             return False
-        # Connection and provider are repeated so that the event is self-contained for projections.
+        # Connection and provider are repeated so that the event is self-contained for projections, and so
+        # are the keys of events the newer adapter no longer finds (their rows must go).
+        kept = {n.dedup_key() for n in events}
+        dropped = [key for key in dict.fromkeys(n.dedup_key() for n in self.events) if key not in kept]
         self._renormalized(
-            connection_id=self.connection_id, provider=self.provider, events=events, quarantined=quarantined
-        )
+            connection_id=self.connection_id, provider=self.provider, events=events, quarantined=quarantined,
+            dropped=dropped,
+        )  # fmt: skip
         return True
 
     @event("Renormalized")
     def _renormalized(
-        self, connection_id: UUID, provider: str, events: list[NormalizedEvent], quarantined: list[dict[str, Any]]
-    ) -> None:
+        self, connection_id: UUID, provider: str, events: list[NormalizedEvent], quarantined: list[dict[str, Any]],
+        dropped: list[str],
+    ) -> None:  # fmt: skip
         self.events = events
         self.quarantined = quarantined

@@ -22,7 +22,8 @@ from domain.email_address import InvalidEmail, contact_id_for, normalize_email
 from domain.email_event import NormalizedEvent
 from domain.webhook_delivery import WebhookDelivery
 from projections.db import Tx
-from projections.email_events import event_id, stamp
+from projections.email_events import TABLE as EMAIL_EVENTS
+from projections.email_events import dropped_keys, event_id, stamp
 from projections.projection import Projection
 from projections.sent_messages import campaigns_of_provider_ids
 
@@ -42,8 +43,9 @@ class ContactActivityProjection(Projection):
     name = TABLE
     version = 2
     topics = (get_topic(W.Received), get_topic(W.Renormalized))  # type: ignore[attr-defined]
-    # Attribution by provider message id reads the messages runs sent.
-    after = ("sent_messages",)
+    # Attribution by provider message id reads the messages runs sent; dropping a renormalized event
+    # reads whether ``email_events`` still holds another delivery's copy of it.
+    after = ("sent_messages", "email_events")
 
     def create_statements(self, dialect: str) -> Sequence[str]:
         return [
@@ -72,6 +74,10 @@ class ContactActivityProjection(Projection):
             # A renormalized event whose recipient is no longer valid no longer links to a contact.
             gone = [(str(event_id(e.connection_id, n.key)),) for n, row in rows if row is None]
             tx.executemany(f"DELETE FROM {TABLE} WHERE id = ?", gone)
+            dropped = [(str(event_id(e.connection_id, key)),) * 2 for key in dropped_keys(e)]
+            tx.executemany(
+                f"DELETE FROM {TABLE} WHERE id = ? AND NOT EXISTS (SELECT 1 FROM {EMAIL_EVENTS} WHERE id = ?)", dropped
+            )
         tx.insert_new(TABLE, COLUMNS, pending)
 
 

@@ -92,9 +92,18 @@ class EmailEventsProjection(Projection):
                 pending = []
                 tx.executemany(_UPSERT, rows)
                 tx.execute(f"DELETE FROM {QUARANTINE} WHERE delivery_id = ?", (str(e.originator_id),))
+                # Events the newer adapter no longer finds go, where this delivery's copy is the stored one.
+                # (Renormalized events recorded before ``dropped`` existed carry none.)
+                gone = [(_uuid5_text(e.connection_id.bytes, k), str(e.originator_id)) for k in dropped_keys(e)]
+                tx.executemany(f"DELETE FROM {TABLE} WHERE id = ? AND delivery_id = ?", gone)
             if e.quarantined:
                 _quarantine(tx, e, received_at)
         _insert(tx, pending)
+
+
+def dropped_keys(renormalized: Any) -> list[str]:
+    """Dedup keys of the events a ``Renormalized`` delivery no longer holds."""
+    return list(getattr(renormalized, "dropped", None) or [])
 
 
 class _Stamps(dict[datetime, str]):

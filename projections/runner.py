@@ -71,6 +71,7 @@ class ProjectionRunner:
         self.db = db
         self.projections = {p.name: p for p in projections}
         self.batch_size = batch_size
+        self.idle_scan_limit = IDLE_SCAN_LIMIT
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -202,7 +203,7 @@ class ProjectionRunner:
         cost a read of the log and a transaction of its own on every pass.
         """
         low = min(positions[name] for name in behind)
-        if head - low > IDLE_SCAN_LIMIT:
+        if head - low > self.idle_scan_limit:
             return behind
         present = self._topics_between(low, head)
         idle = [

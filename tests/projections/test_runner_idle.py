@@ -9,7 +9,6 @@ import pytest
 
 from interfaces.bootstrap import Container, build
 from interfaces.config import Settings
-from projections import runner as runner_module
 from projections.api_keys import ApiKeysProjection
 from tests.projections.test_runner import APPLIED, AppliedEvents, applications, key_events, probe, some_history
 
@@ -56,10 +55,8 @@ def test_idle_skipping_and_stepping_interleaved_apply_every_event_exactly_once(c
     assert applications(counting) == key_events(counting)
 
 
-def test_a_long_unread_stretch_goes_projection_by_projection(
-    counting: Container, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(runner_module, "IDLE_SCAN_LIMIT", 1)
+def test_a_long_unread_stretch_goes_projection_by_projection(counting: Container) -> None:
+    counting.runner.idle_scan_limit = 1
     some_history(counting)
     probe(counting)
     counting.runner.catch_up_all()
