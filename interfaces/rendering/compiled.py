@@ -22,6 +22,7 @@ from interfaces.rendering.inline_once import Parts, document, inlined_once
 from interfaces.rendering.liquid import new_buffer, new_context, parse, render_into, render_part
 from interfaces.rendering.liquid_tokens import Unsupported
 from interfaces.rendering.message import Layout, Recipient, Rendered, RenderError
+from interfaces.rendering.nesting import check_nesting
 from interfaces.rendering.text_once import text_once
 from interfaces.unsubscribe_headers import unsubscribe_headers
 
@@ -129,6 +130,7 @@ def _sender(name: str | None, address: str | None, reply_to: str | None) -> dict
 @lru_cache(maxsize=64)
 def compile_content(content: Content, layout: Layout | None) -> CompiledContent:
     """``content`` in ``layout`` compiled once per process (the 64 most recent versions are kept)."""
+    check_nesting(layout.html if layout else None, content.preheader, content.html)
     html = text = None
     html_fallback = text_fallback = None
     doc = None

@@ -16,6 +16,7 @@ from liquid import Markup
 from domain.campaign_content import Content
 from interfaces.rendering.liquid import render_part
 from interfaces.rendering.message import Layout, RenderError
+from interfaces.rendering.nesting import check_nesting
 
 PREHEADER = '<div style="display:none;max-height:0;overflow:hidden;mso-hide:all" aria-hidden="true">{}</div>'
 INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_link_tags=False)
@@ -23,6 +24,7 @@ INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_link_tags=Fa
 
 def inline(html: str) -> str:
     """``html`` with its ``<style>`` rules moved into ``style`` attributes, or ``RenderError``."""
+    check_nesting(html)  # a Liquid loop can nest deeper than its source shows
     try:
         return INLINER.inline(html)
     except css_inline.InlineError as exc:
