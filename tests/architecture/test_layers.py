@@ -13,7 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 OUR_PACKAGES = ("domain", "application", "projections", "interfaces")
-DOMAIN_LIBRARIES = ("eventsourcing.domain", "eventsourcing.dispatch", "eventsourcing.utils")
+# dateutil.rrule is pure calendar arithmetic (RFC 5545 recurrences): no I/O, no framework.
+DOMAIN_LIBRARIES = ("eventsourcing.domain", "eventsourcing.dispatch", "eventsourcing.utils", "dateutil.rrule")
 # Standard-library modules that do I/O or reach the process environment: not for the domain.
 DOMAIN_FORBIDDEN_STDLIB = frozenset(
     {"os", "socket", "sqlite3", "subprocess", "shutil", "pathlib", "http", "urllib", "asyncio", "threading",

@@ -1,0 +1,233 @@
+"""When a campaign's messages are due: now, at an instant, at a wall-clock time in each recipient's zone,
+or recurring by an RFC 5545 RRULE in a named zone; optionally outside quiet hours.
+
+Wall-clock times are resolved in a zone the way people expect across daylight-saving changes:
+- a time the clocks skip (02:30 on a spring-forward night) is moved forward by the gap (03:30);
+- a time the clocks pass twice (01:30 on a fall-back night) is the first of the two.
+A recurrence keeps its wall-clock time: "Mondays 09:00 Europe/Berlin" is 08:00 UTC in summer and 07:00
+UTC in winter. Recurrences more frequent than hourly are refused (every occurrence is a run with its own
+audience snapshot).
+
+A ``local`` schedule sends at the same wall-clock time in each recipient's zone (``zone`` is the default for
+contacts without one). Its run starts when that time first comes anywhere (UTC+14); each message is due
+at its recipient's own instant. A zone whose instant has already passed when the run starts is sent at
+once: scheduling at least a day ahead reaches everyone on time.
+
+Quiet hours (``start`` to ``end`` local, may wrap midnight) move a message due inside them to their end, in
+the recipient's zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import HOURLY, rrule, rrulestr
+
+from domain.errors import Invalid
+
+MAX_OCCURRENCES = 1_000
+# The earliest wall clock on Earth (Line Islands, UTC+14): a local-time run starts when its time comes there.
+EARLIEST_OFFSET = timedelta(hours=14)
+
+
+class InvalidSchedule(Invalid):
+    """The schedule cannot be followed: a naive or past instant, an unknown zone, a bad or too-frequent rule."""
+
+    code = "invalid_schedule"
+
+
+class ScheduleKind(StrEnum):
+    """How the send time is given."""
+
+    NOW = "now"
+    AT = "at"
+    LOCAL = "local"
+    RECURRING = "recurring"
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """A daily local window in which no message is due (``start`` > ``end`` wraps midnight)."""
+
+    start: time
+    end: time
+
+    def contains(self, moment: time) -> bool:
+        """Whether a local time of day falls inside the window."""
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A campaign's send plan; ``wall`` is a naive local date and time (``local`` and ``recurring``)."""
+
+    kind: ScheduleKind
+    at: datetime | None = None
+    wall: datetime | None = None
+    zone: str | None = None
+    rrule: str | None = None
+    quiet_hours: QuietHours | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as plain JSON values (as the ``Scheduled`` event records it)."""
+        return {
+            "kind": self.kind.value,
+            "at": self.at.isoformat() if self.at else None,
+            "wall": self.wall.isoformat() if self.wall else None,
+            "zone": self.zone,
+            "rrule": self.rrule,
+            "quiet_hours": (
+                {"start": self.quiet_hours.start.isoformat(), "end": self.quiet_hours.end.isoformat()}
+                if self.quiet_hours
+                else None
+            ),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Schedule:
+        """The plan ``to_dict`` wrote."""
+        quiet = data.get("quiet_hours")
+        return cls(
+            kind=ScheduleKind(data["kind"]),
+            at=datetime.fromisoformat(data["at"]) if data.get("at") else None,
+            wall=datetime.fromisoformat(data["wall"]) if data.get("wall") else None,
+            zone=data.get("zone"),
+            rrule=data.get("rrule"),
+            quiet_hours=QuietHours(time.fromisoformat(quiet["start"]), time.fromisoformat(quiet["end"]))
+            if quiet
+            else None,
+        )
+
+
+def zone_of(name: str | None, field: str = "zone") -> ZoneInfo:
+    """The IANA zone ``name``, or ``InvalidSchedule`` naming the field."""
+    if not name:
+        raise InvalidSchedule(f"{field} is required", field=field)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise InvalidSchedule(f"{field}: unknown time zone {name[:64]!r}", field=field) from None
+
+
+def wall_clock(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The UTC instant of wall-clock ``wall`` in ``zone`` (skipped times move forward, repeated ones: first)."""
+    # fold=0 reads a skipped time with the offset from before the change, which lands after the gap by
+    # exactly its length, and picks the first of two repeated times.
+    return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+def _rule(schedule: Schedule) -> rrule:
+    assert schedule.wall is not None and schedule.rrule is not None
+    text = schedule.rrule.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    if not text or "\n" in text or "DTSTART" in text.upper():
+        raise InvalidSchedule("rrule is one RRULE line (give the start as wall and zone)", field="rrule")
+    try:
+        rule = rrulestr(text, dtstart=schedule.wall.replace(tzinfo=None))
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+        raise InvalidSchedule(f"rrule: {str(exc)[:200] or 'cannot be parsed'}", field="rrule") from None
+    if not isinstance(rule, rrule):
+        raise InvalidSchedule("rrule is one rule", field="rrule")
+    if rule._freq > HOURLY:  # noqa: SLF001 - dateutil exposes the frequency only this way
+        raise InvalidSchedule("recurrences may be at most hourly", field="rrule")
+    return rule
+
+
+def clean_schedule(schedule: Schedule, now: datetime) -> Schedule:
+    """``schedule`` checked against ``now``, or ``InvalidSchedule`` naming the field."""
+    kind = schedule.kind
+    if kind is ScheduleKind.AT:
+        if schedule.at is None or schedule.at.tzinfo is None:
+            raise InvalidSchedule("at is an instant with a UTC offset", field="at")
+        if schedule.at < now - timedelta(minutes=1):
+            raise InvalidSchedule("at is in the past", field="at", at=schedule.at.isoformat())
+    if kind in (ScheduleKind.LOCAL, ScheduleKind.RECURRING):
+        if schedule.wall is None:
+            raise InvalidSchedule("wall (a local date and time) is required", field="wall")
+        if schedule.wall.tzinfo is not None:
+            raise InvalidSchedule("wall is a local date and time without an offset", field="wall")
+        zone_of(schedule.zone)
+    if kind is ScheduleKind.LOCAL and schedule.wall is not None:
+        last = wall_clock(schedule.wall, ZoneInfo("Etc/GMT+12"))  # the latest clock on Earth (UTC-12)
+        if last < now:
+            raise InvalidSchedule("that local time has passed everywhere", field="wall")
+    if kind is ScheduleKind.RECURRING:
+        if not schedule.rrule:
+            raise InvalidSchedule("rrule is required", field="rrule")
+        _rule(schedule)
+        if not occurrences(schedule, now, 1):
+            raise InvalidSchedule("the rule has no occurrence after now", field="rrule")
+    elif schedule.rrule:
+        raise InvalidSchedule("rrule is only for recurring schedules", field="rrule")
+    return schedule
+
+
+def occurrences(schedule: Schedule, after: datetime, limit: int = 1) -> list[datetime]:
+    """The next ``limit`` run instants strictly after ``after`` (recurring), or the one run (others)."""
+    if schedule.kind is ScheduleKind.NOW:
+        return [after]
+    if schedule.kind is ScheduleKind.AT:
+        assert schedule.at is not None
+        return [schedule.at.astimezone(UTC)] if schedule.at > after else []
+    if schedule.kind is ScheduleKind.LOCAL:
+        start = run_start(schedule)
+        return [start] if start > after else []
+    zone = zone_of(schedule.zone)
+    rule = _rule(schedule)
+    found: list[datetime] = []
+    # Iterate wall-clock occurrences from a little before ``after`` in local time (offsets differ by < 1 day).
+    cursor = after.astimezone(zone).replace(tzinfo=None) - timedelta(days=2)
+    for wall in rule.xafter(cursor, count=MAX_OCCURRENCES * 4, inc=True):
+        instant = wall_clock(wall, zone)
+        if instant > after and (not found or instant > found[-1]):
+            found.append(instant)
+            if len(found) >= min(limit, MAX_OCCURRENCES):
+                break
+    return found
+
+
+def run_start(schedule: Schedule) -> datetime:
+    """When a ``local`` run starts: its wall-clock time in the earliest zone on Earth."""
+    assert schedule.wall is not None
+    return (schedule.wall - EARLIEST_OFFSET).replace(tzinfo=UTC)
+
+
+def due_at(schedule: Schedule, occurrence: datetime, recipient_zone: str | None) -> datetime:
+    """The instant a recipient's message of the run at ``occurrence`` is due (UTC)."""
+    zone = _zone_or_default(recipient_zone, schedule.zone)
+    if schedule.kind is ScheduleKind.LOCAL:
+        assert schedule.wall is not None
+        due = max(wall_clock(schedule.wall, zone), occurrence)
+    else:
+        due = occurrence.astimezone(UTC)
+    return after_quiet_hours(due, schedule.quiet_hours, zone)
+
+
+def after_quiet_hours(due: datetime, quiet: QuietHours | None, zone: ZoneInfo) -> datetime:
+    """``due``, or the end of the quiet window it falls in (in ``zone``)."""
+    if quiet is None:
+        return due
+    local = due.astimezone(zone)
+    if not quiet.contains(local.time().replace(tzinfo=None)):
+        return due
+    end_day = local.date()
+    if quiet.start > quiet.end and local.time().replace(tzinfo=None) >= quiet.start:
+        end_day += timedelta(days=1)
+    return max(due, wall_clock(datetime.combine(end_day, quiet.end), zone))
+
+
+def _zone_or_default(recipient_zone: str | None, default: str | None) -> ZoneInfo:
+    for name in (recipient_zone, default):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
