@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -25,9 +25,13 @@ from domain.errors import Invalid, NotFound
 from domain.esp_connection import EspConnection
 from domain.preference_category import PreferenceCategory, category_id, clean_key
 from domain.segment import Segment
+from domain.send_schedule import Schedule, ScheduleKind, clean_schedule, occurrences
 from domain.template import Template
 
 Validate = Callable[[Campaign], list[Problem]]
+# Refuses (raises ``Invalid``) a campaign whose audience is outside its size limits; the composition root
+# injects one that counts the audience over the read models.
+CheckAudience = Callable[[Campaign], None]
 
 CONTENT_FIELDS = frozenset({"subject", "preheader", "html", "text", "template_id"})
 SETTINGS_FIELDS = frozenset(f.name for f in fields(CampaignSettings))
@@ -57,9 +61,13 @@ def required_fields(campaign: Campaign) -> list[Problem]:
 class Campaigns(TidingsApplication):
     """Campaigns, their content versions and their workflow."""
 
-    def __init__(self, store: EventStoreResources, validate: Validate = required_fields) -> None:
+    def __init__(
+        self, store: EventStoreResources, validate: Validate = required_fields,
+        check_audience: CheckAudience | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(store)
         self._validate = validate
+        self._check_audience = check_audience or (lambda _campaign: None)
 
     def create(self, name: str, values: Mapping[str, Any]) -> Campaign:
         """A new draft; ``values`` may hold any campaign field (absent ones start empty)."""
@@ -105,9 +113,32 @@ class Campaigns(TidingsApplication):
         """Send the campaign back to draft with a comment."""
         return self._act(campaign_id, lambda c: c.request_changes(comment))
 
-    def schedule(self, campaign_id: UUID, at: datetime, comment: str | None = None) -> Campaign:
-        """Plan an approved campaign's send (or move it)."""
-        return self._act(campaign_id, lambda c: c.schedule(at, comment))
+    def schedule(
+        self, campaign_id: UUID, plan: Schedule | datetime, comment: str | None = None, now: datetime | None = None
+    ) -> Campaign:
+        """Plan an approved campaign's send (or move it): an instant, or a full ``Schedule``."""
+        now = now or datetime.now(UTC)
+        schedule = plan if isinstance(plan, Schedule) else Schedule(ScheduleKind.AT, at=plan)
+        clean_schedule(schedule, now)
+        [first] = occurrences(schedule, now, 1)
+
+        def command(campaign: Campaign) -> None:
+            self._check_audience(campaign)
+            campaign.schedule(first, comment, None if schedule.kind is ScheduleKind.AT else schedule.to_dict())
+
+        return self._act(campaign_id, command)
+
+    def next_run(self, campaign_id: UUID, after: datetime, comment: str | None = None) -> Campaign:
+        """A run finished: plan the next occurrence of a recurring campaign, or mark the campaign sent."""
+        campaign = self.get(campaign_id)
+        plan = Schedule.from_dict(campaign.plan) if campaign.plan else None
+        upcoming = occurrences(plan, after, 1) if plan and plan.kind is ScheduleKind.RECURRING else []
+        if upcoming:
+            campaign.next_run(upcoming[0], comment)
+        else:
+            campaign.mark_sent(comment)
+        self.save(campaign)
+        return campaign
 
     def pause(self, campaign_id: UUID, comment: str | None = None) -> Campaign:
         """Hold a scheduled or sending campaign."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -67,6 +68,8 @@ class Campaign(TidingsAggregate):
         self.versions: list[ContentVersion] = []
         self.approval: Approval | None = None
         self.scheduled_at: datetime | None = None
+        # The send plan (``domain.send_schedule.Schedule.to_dict``); None: one run at ``scheduled_at``.
+        self.plan: dict[str, Any] | None = None
         self.paused_from: State | None = None
 
     # -- reading -------------------------------------------------------------------------------------
@@ -224,13 +227,24 @@ class Campaign(TidingsAggregate):
 
     # -- delivery states (delivery itself is elsewhere) ----------------------------------------------
 
-    def schedule(self, at: datetime, comment: str | None = None) -> None:
-        """Plan the send for ``at`` (again: move it)."""
+    def schedule(self, at: datetime, comment: str | None = None, plan: dict[str, Any] | None = None) -> None:
+        """Plan the send: its first run at ``at``, following ``plan`` (again: move it)."""
         next_state(self.state, Action.SCHEDULE, self.paused_from)
-        self._scheduled(scheduled_at=clean_instant(at, "scheduled_at"), comment=clean_comment(comment))
+        self._scheduled(scheduled_at=clean_instant(at, "scheduled_at"), comment=clean_comment(comment), plan=plan)
 
     @event("Scheduled")
-    def _scheduled(self, scheduled_at: datetime, comment: str | None) -> None:
+    def _scheduled(self, scheduled_at: datetime, comment: str | None, plan: dict[str, Any] | None = None) -> None:
+        self.state = State.SCHEDULED
+        self.scheduled_at = scheduled_at
+        self.plan = plan
+
+    def next_run(self, at: datetime, comment: str | None = None) -> None:
+        """A recurring campaign's run finished: wait for the next occurrence, at ``at``."""
+        next_state(self.state, Action.NEXT_RUN, self.paused_from)
+        self._next_run(scheduled_at=clean_instant(at, "scheduled_at"), comment=clean_comment(comment))
+
+    @event("NextRunScheduled")
+    def _next_run(self, scheduled_at: datetime, comment: str | None) -> None:
         self.state = State.SCHEDULED
         self.scheduled_at = scheduled_at
 
@@ -287,4 +301,5 @@ class Campaign(TidingsAggregate):
         self.state = state
         self.approval = None
         self.scheduled_at = None
+        self.plan = None
         self.paused_from = None

@@ -39,6 +39,7 @@ class Action(StrEnum):
     CANCEL = "cancel"
     START_SENDING = "start-sending"
     MARK_SENT = "mark-sent"
+    NEXT_RUN = "next-run"  # a recurring campaign's run finished and its next occurrence is planned
 
 
 S, A = State, Action
@@ -50,7 +51,7 @@ TRANSITIONS: dict[State, dict[Action, State]] = {
     S.APPROVED: {A.EDIT: S.DRAFT, A.REQUEST_CHANGES: S.DRAFT, A.SCHEDULE: S.SCHEDULED, A.CANCEL: S.CANCELLED},
     S.SCHEDULED: {A.EDIT: S.DRAFT, A.SCHEDULE: S.SCHEDULED, A.PAUSE: S.PAUSED, A.START_SENDING: S.SENDING,
                   A.CANCEL: S.CANCELLED},
-    S.SENDING: {A.PAUSE: S.PAUSED, A.MARK_SENT: S.SENT, A.CANCEL: S.CANCELLED},
+    S.SENDING: {A.PAUSE: S.PAUSED, A.MARK_SENT: S.SENT, A.NEXT_RUN: S.SCHEDULED, A.CANCEL: S.CANCELLED},
     S.PAUSED: {A.RESUME: S.PAUSED, A.EDIT: S.DRAFT, A.CANCEL: S.CANCELLED},
     S.SENT: {},
     S.CANCELLED: {},

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.rrule import HOURLY, rrule, rrulestr
 
 from domain.errors import Invalid
+from domain.preference_sources import clean_instant
 
 MAX_OCCURRENCES = 1_000
 # The earliest wall clock on Earth (Line Islands, UTC+14): a local-time run starts when its time comes there.
@@ -144,8 +145,9 @@ def clean_schedule(schedule: Schedule, now: datetime) -> Schedule:
     """``schedule`` checked against ``now``, or ``InvalidSchedule`` naming the field."""
     kind = schedule.kind
     if kind is ScheduleKind.AT:
-        if schedule.at is None or schedule.at.tzinfo is None:
-            raise InvalidSchedule("at is an instant with a UTC offset", field="at")
+        if schedule.at is None:
+            raise InvalidSchedule("at is required", field="at")
+        clean_instant(schedule.at, "scheduled_at")  # no offset: the same error as every other instant
         if schedule.at < now - timedelta(minutes=1):
             raise InvalidSchedule("at is in the past", field="at", at=schedule.at.isoformat())
     if kind in (ScheduleKind.LOCAL, ScheduleKind.RECURRING):
@@ -170,15 +172,15 @@ def clean_schedule(schedule: Schedule, now: datetime) -> Schedule:
 
 
 def occurrences(schedule: Schedule, after: datetime, limit: int = 1) -> list[datetime]:
-    """The next ``limit`` run instants strictly after ``after`` (recurring), or the one run (others)."""
+    """The next ``limit`` run instants strictly after ``after`` (recurring), or the one run (others: its
+    instant even when it is a moment past, as a send scheduled for "now" is by the time it is saved)."""
     if schedule.kind is ScheduleKind.NOW:
         return [after]
     if schedule.kind is ScheduleKind.AT:
         assert schedule.at is not None
-        return [schedule.at.astimezone(UTC)] if schedule.at > after else []
+        return [schedule.at.astimezone(UTC)]
     if schedule.kind is ScheduleKind.LOCAL:
-        start = run_start(schedule)
-        return [start] if start > after else []
+        return [run_start(schedule)]
     zone = zone_of(schedule.zone)
     rule = _rule(schedule)
     found: list[datetime] = []

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -29,10 +30,13 @@ from application.store import EventStoreResources
 from application.suppressions import Suppressions
 from application.tags import Tags
 from application.templates import Templates
+from domain.audience_size import check_audience_size
+from domain.campaign import Campaign
 from interfaces.config import Settings
 from interfaces.lint.store import CampaignLinter
 from interfaces.webhooks.connections import ConnectionCache
 from projections.api_keys import ApiKeysProjection
+from projections.audience import audience
 from projections.campaigns import CampaignsProjection
 from projections.contact_activity import ContactActivityProjection
 from projections.contact_imports import ContactImportsProjection
@@ -153,12 +157,24 @@ def build(settings: Settings, projections: list[Projection] | None = None) -> Co
         preferences=preferences,
         suppressions=suppressions,
         templates=templates,
-        campaigns=Campaigns(store, validate=CampaignLinter(db, connections, templates)),
+        campaigns=Campaigns(
+            store, validate=CampaignLinter(db, connections, templates), check_audience=_audience_check(settings, db)
+        ),
         deliveries=Deliveries(store),
         runner=runner,
         secret_key=resolve_secret_key(settings),
         connection_cache=ConnectionCache(db),
     )
+
+
+def _audience_check(settings: Settings, db: Database) -> Callable[[Campaign], None]:
+    """Scheduling refuses an audience outside the campaign's (or the deployment's) size limits."""
+
+    def check(campaign: Campaign) -> None:
+        count = audience(db, campaign.settings, datetime.now(UTC)).count
+        check_audience_size(count, campaign.settings, settings.min_audience, settings.max_audience)
+
+    return check
 
 
 def _reactors(

@@ -107,7 +107,7 @@ class CampaignsProjection(Projection):
         get_topic(getattr(Campaign, n))
         for n in ("Created", "Renamed", "NotesChanged", "Configured", "ContentSaved", "ReturnedToDraft", "Submitted",
                   "Approved", "ChangesRequested", "Scheduled", "Paused", "Resumed", "Cancelled", "SendingStarted",
-                  "Sent")
+                  "Sent", "NextRunScheduled")
     )  # fmt: skip
 
     def create_statements(self, dialect: str) -> Sequence[str]:
@@ -203,6 +203,7 @@ _HANDLERS: dict[type[Any], Callable[[Tx, str, Any], None]] = {
     Campaign.Cancelled: _set("state = 'cancelled', paused_from = NULL", lambda e: ()),
     Campaign.SendingStarted: _set("state = 'sending'", lambda e: ()),
     Campaign.Sent: _set("state = 'sent'", lambda e: ()),
+    Campaign.NextRunScheduled: _set("state = 'scheduled', scheduled_at = ?", lambda e: (stamp(e.scheduled_at),)),
 }
 
 

@@ -72,6 +72,7 @@ class ProjectionRunner:
         self.projections = {p.name: p for p in projections}
         self.batch_size = batch_size
         self.idle_scan_limit = IDLE_SCAN_LIMIT
+        self._listening = False
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -317,8 +318,15 @@ class ProjectionRunner:
         return ticked
 
     def start(self, interval: float = 0.2) -> None:
-        """Run the loop in a daemon thread."""
-        self.store.on_saved(self.notify)
+        """Run the loop in a daemon thread (one at a time: starting a running runner changes nothing)."""
+        if self._thread is not None and self._thread.is_alive():
+            # A second loop would outlive ``stop`` (which joins one thread) and could still be reading
+            # when the store is closed under it.
+            return
+        if not self._listening:
+            self.store.on_saved(self.notify)
+            self._listening = True
+        self._stop.clear()
         self._thread = threading.Thread(target=self.run, args=(interval,), name="projections", daemon=True)
         self._thread.start()
 

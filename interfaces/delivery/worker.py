@@ -36,6 +36,7 @@ from domain.delivery_policy import ErrorRateWatch, RetryPolicy
 from domain.delivery_run import message_id, run_id
 from domain.errors import Conflict, RuleViolated
 from domain.events import caused_by
+from domain.send_schedule import Schedule, due_at
 from interfaces.bootstrap import Container
 from interfaces.delivery import queue
 from interfaces.delivery.throttle import TokenBucket
@@ -76,9 +77,11 @@ DueSource = Callable[[Campaign, Member, datetime], datetime]
 
 
 def due_at_schedule(campaign: Campaign, member: Member, occurrence: datetime) -> datetime:
-    """Everyone at the occurrence (schedules with per-recipient local times supply their own rule)."""
-    del campaign, member
-    return occurrence
+    """When the member's message of the run at ``occurrence`` is due, by the campaign's plan (their zone,
+    quiet hours); without a plan, at the occurrence."""
+    if not campaign.plan:
+        return occurrence
+    return due_at(Schedule.from_dict(campaign.plan), occurrence, member.timezone)
 
 
 @dataclass
@@ -328,7 +331,10 @@ class DeliveryWorker:
         totals = {"sent": c.sent, "failed": c.failed, "skipped": c.skipped}
         self.container.deliveries.finish_run(run.run_id, now, outcome, totals)
         if outcome == "completed" and campaign.state is State.SENDING:
-            self.container.campaigns.mark_sent(campaign.id, f"run {run.run_id}: {c.sent} sent, {c.failed} failed")
+            # Sent, or (recurring) scheduled again for the occurrence after this run's.
+            occurrence = datetime.fromisoformat(run.occurrence.replace("Z", "+00:00"))
+            summary = f"run {run.run_id}: {c.sent} sent, {c.failed} failed"
+            self.container.campaigns.next_run(campaign.id, occurrence, summary)
         queue.close_run(self.db, run.run_id)
         self._watches.pop(run.run_id, None)
 

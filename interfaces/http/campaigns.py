@@ -20,8 +20,10 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from domain.api_key import Role
 from domain.campaign_workflow import State
-from domain.errors import NotFound
+from domain.errors import Invalid, NotFound
 from domain.events import because
+from domain.send_schedule import QuietHours, ScheduleKind
+from domain.send_schedule import Schedule as SendSchedule
 from interfaces.bootstrap import Container
 from interfaces.http.auth import ANY_ROLE, Principal, require
 from interfaces.http.errors import documented
@@ -106,6 +108,15 @@ def diff(a: VersionRow, b: VersionRow) -> list[FieldDiff]:
                                          lineterm="")  # fmt: skip
             changes.append(FieldDiff(field, "\n".join(lines)))
     return changes
+
+
+def send_plan(data: Schedule) -> SendSchedule:
+    """The domain's plan for a schedule request (validated when the campaign is scheduled)."""
+    kind = ScheduleKind(data.kind) if data.kind else ScheduleKind.AT
+    if kind is ScheduleKind.AT and data.scheduled_at is None:
+        raise Invalid("scheduled_at is required", field="scheduled_at")
+    quiet = QuietHours(data.quiet_hours.start, data.quiet_hours.end) if data.quiet_hours else None
+    return SendSchedule(kind, at=data.scheduled_at, wall=data.wall, zone=data.zone, rrule=data.rrule, quiet_hours=quiet)
 
 
 class CampaignsController(Controller):
@@ -242,8 +253,9 @@ class CampaignTransitionsController(Controller):
     def schedule(
         self, campaign_id: FromPath[UUID], data: JSONBody[Schedule], container: NamedDependency[Container]
     ) -> CampaignOut:
-        """Plan an approved campaign's send for ``scheduled_at`` (again: move it)."""
-        command = lambda: container.campaigns.schedule(campaign_id, data.scheduled_at, data.comment)  # noqa: E731
+        """Plan an approved campaign's send: at an instant, now, at a local time per recipient, or recurring."""
+        plan = send_plan(data)
+        command = lambda: container.campaigns.schedule(campaign_id, plan, data.comment)  # noqa: E731
         return _transition(container, campaign_id, data.reason, command)
 
     @post("/pause", operation_id="pauseCampaign", guards=[OPERATORS], status_code=200, sync_to_thread=True,

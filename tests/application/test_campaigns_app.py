@@ -31,7 +31,8 @@ def references(container: Container) -> dict[str, Any]:
 
 def complete(container: Container, **more: Any) -> Campaign:
     with caused_by(EDITOR):
-        return container.campaigns.create("Spring sale", {**references(container), "subject": "Hi", "html": "<p>x</p>",
+        html = '<p>x</p><a href="{{ unsubscribe_url }}">Unsubscribe</a>'
+        return container.campaigns.create("Spring sale", {**references(container), "subject": "Hi", "html": html,
                                                           **more})  # fmt: skip
 
 

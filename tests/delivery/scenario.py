@@ -11,6 +11,7 @@ from uuid import UUID
 from application.contacts import ContactInput
 from domain.campaign import Campaign
 from domain.events import caused_by
+from domain.send_schedule import Schedule
 from domain.sending_settings import SendingSettings
 from interfaces.bootstrap import Container
 from interfaces.delivery.worker import Member
@@ -52,11 +53,14 @@ def scheduled_campaign(
     transport: str = "capture",
     settings: Any = None,
     rate: float = 1000.0,
+    zones: dict[str, str] | None = None,
+    plan: Schedule | None = None,
 ) -> Scenario:
     """Contacts, a category, a capture connection, and a campaign approved and scheduled for ``at``."""
     contacts = {}
     for i, email in enumerate(emails):
-        contact, _ = container.contacts.upsert(ContactInput(email, {"first_name": f"N{i}"}))
+        zone = (zones or {}).get(email)
+        contact, _ = container.contacts.upsert(ContactInput(email, {"first_name": f"N{i}"}, timezone=zone))
         contacts[email] = contact.id
     container.preferences.define_category("news", "News")
     sending = SendingSettings(("example.com",), rate, 4, transport, settings or {})
@@ -75,6 +79,6 @@ def scheduled_campaign(
         container.campaigns.submit(campaign.id)
     with caused_by(APPROVER):
         container.campaigns.approve(campaign.id, "approver")
-        container.campaigns.schedule(campaign.id, at)
+        container.campaigns.schedule(campaign.id, plan or at)
     container.settle()
     return Scenario(campaign.id, contacts, connection.id)

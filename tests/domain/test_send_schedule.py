@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from domain.errors import Invalid
 from domain.send_schedule import (
-    InvalidSchedule,
     QuietHours,
     Schedule,
     ScheduleKind,
@@ -100,7 +99,7 @@ def test_quiet_hours_move_a_message_to_their_end_in_the_recipient_zone() -> None
 @pytest.mark.parametrize(
     ("plan", "field"),
     [
-        (Schedule(K.AT, at=datetime(2026, 1, 1)), "at"),
+        (Schedule(K.AT, at=datetime(2026, 1, 1)), "scheduled_at"),
         (Schedule(K.AT, at=NOW - timedelta(days=1)), "at"),
         (Schedule(K.LOCAL, wall=datetime(2026, 11, 2, 9), zone="Mars/Olympus"), "zone"),
         (Schedule(K.LOCAL, wall=datetime(2026, 9, 1, 9), zone="UTC"), "wall"),
@@ -112,7 +111,7 @@ def test_quiet_hours_move_a_message_to_their_end_in_the_recipient_zone() -> None
     ],
 )
 def test_unusable_schedules_are_refused_naming_the_field(plan: Schedule, field: str) -> None:
-    with pytest.raises(InvalidSchedule) as refused:
+    with pytest.raises(Invalid) as refused:
         clean_schedule(plan, NOW)
     assert refused.value.details["field"] == field
 

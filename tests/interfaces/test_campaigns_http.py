@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from application.contacts import ContactInput
 from tests.interfaces.client import Api, bearer, error_of
 
 CAMPAIGNS = "/api/v1/campaigns"
@@ -20,6 +21,7 @@ def team(api: Api) -> dict[str, Any]:
     c.preferences.define_category("news", "News")
     connection = c.connections.connect("Postmark", "postmark", {"basic_auth": {"username": "u", "password": "p" * 12}})
     segment = c.segments.define("Everyone", "", {"attribute": "plan", "op": "exists"})
+    c.contacts.upsert(ContactInput("pat@example.com", {"plan": "pro"}))  # scheduling needs an audience
     keys = {role: api.issue(role, name=role) for role in ("editor", "approver", "analyst")}
     return {
         **{role: bearer(token) for role, (_, token) in keys.items()},

@@ -7,8 +7,8 @@ value; ``null`` clears a nullable one.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import datetime, time
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -78,10 +78,29 @@ class Approval(Transition, forbid_unknown_fields=True):
     version: int | None = None
 
 
-class Schedule(Transition, forbid_unknown_fields=True, kw_only=True):
-    """Plan the send."""
+class QuietHoursIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A daily local window without sends, e.g. 21:00 to 08:00 (wraps midnight)."""
 
-    scheduled_at: Annotated[datetime, msgspec.Meta(description="ISO 8601 with offset")]
+    start: time
+    end: time
+
+
+class Schedule(Transition, forbid_unknown_fields=True, kw_only=True):
+    """Plan the send: ``scheduled_at`` alone sends at that instant; ``kind`` picks the other plans.
+
+    - ``now``: at once;
+    - ``at``: at ``scheduled_at``;
+    - ``local``: at wall-clock ``wall`` in each recipient's zone (``zone`` for contacts without one);
+    - ``recurring``: by ``rrule`` (RFC 5545, e.g. ``FREQ=WEEKLY;BYDAY=MO``) from wall-clock ``wall`` in ``zone``.
+    ``quiet_hours`` apply to every plan, in the recipient's zone.
+    """
+
+    kind: Literal["now", "at", "local", "recurring"] | None = None
+    scheduled_at: Annotated[datetime, msgspec.Meta(description="ISO 8601 with offset")] | None = None
+    wall: Annotated[datetime, msgspec.Meta(description="local date and time, no offset")] | None = None
+    zone: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    rrule: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    quiet_hours: QuietHoursIn | None = None
 
 
 class Settings(msgspec.Struct):
