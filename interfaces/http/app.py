@@ -17,6 +17,7 @@ from interfaces.http.builder import segment_builder, ui_asset
 from interfaces.http.campaign_audience import CampaignAudienceController
 from interfaces.http.campaign_lint import CampaignLintController
 from interfaces.http.campaign_preview import CampaignPreviewController
+from interfaces.http.campaign_progress import CampaignProgressController
 from interfaces.http.campaigns import CampaignsController, CampaignTransitionsController
 from interfaces.http.contact_imports import ContactImportsController
 from interfaces.http.contacts import ContactsController
@@ -29,6 +30,7 @@ from interfaces.http.keys import KeysController
 from interfaces.http.metrics import Metrics
 from interfaces.http.middleware import RequestContextMiddleware, require_json
 from interfaces.http.ops import ProjectionsController, healthz, metrics, readyz
+from interfaces.http.outbox import OutboxController
 from interfaces.http.pages.routes import contact_pages
 from interfaces.http.preference_links import PreferenceLinksController
 from interfaces.http.preferences import ContactPreferencesController, PreferenceCategoriesController
@@ -109,6 +111,8 @@ def create_app(
             CampaignPreviewController,
             CampaignLintController,
             CampaignAudienceController,
+            CampaignProgressController,
+            OutboxController,
         ],
         middleware=[ApiKeyAuthMiddleware()],
         before_request=require_json,
