@@ -117,6 +117,17 @@ def test_the_stream_of_a_sent_campaign_sends_one_event_and_ends(api: Api) -> Non
     assert event["data"] == _progress(api, scenario.campaign_id)
 
 
+def test_the_stream_of_a_cancelled_campaign_ends_after_one_event(api: Api) -> None:
+    scenario = scheduled_campaign(api.container, EMAILS[:2], datetime.now(UTC) + timedelta(hours=1))
+    with caused_by(APPROVER):
+        api.container.campaigns.cancel(scenario.campaign_id, "not this week")
+
+    response = api.client.get(f"/api/v1/campaigns/{scenario.campaign_id}/progress/stream", headers=api.admin)
+
+    [event] = _events(response.text)
+    assert event["data"]["state"] == "cancelled" and event["data"]["runs"] == []
+
+
 def test_the_stream_follows_a_send_until_the_campaign_is_sent(api: Api) -> None:
     scenario = scheduled_campaign(api.container, EMAILS, datetime.now(UTC) - timedelta(seconds=1))
     worker = _worker(api.container, batch_size=1)
