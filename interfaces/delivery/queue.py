@@ -230,7 +230,7 @@ def counts(db: Database, *, run_id: UUID | None = None, campaign_id: UUID | None
 
 
 def settled_since(db: Database, campaign_id: UUID, since: datetime) -> int:
-    """Messages of the campaign settled (sent, failed or skipped) since ``since``: the recent rate's numerator."""
+    """Messages of the campaign handed over for good (sent or failed) since ``since``: the send rate's numerator."""
     rows = db.query(
         f"SELECT COUNT(*) AS n FROM {QUEUE} WHERE campaign_id = ? AND status IN ('sent', 'failed') AND updated_at >= ?",
         (str(campaign_id), stamp(since)),
