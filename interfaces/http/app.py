@@ -18,6 +18,7 @@ from interfaces.http.campaign_audience import CampaignAudienceController
 from interfaces.http.campaign_lint import CampaignLintController
 from interfaces.http.campaign_preview import CampaignPreviewController
 from interfaces.http.campaign_progress import CampaignProgressController
+from interfaces.http.campaign_report import CampaignReportController
 from interfaces.http.campaigns import CampaignsController, CampaignTransitionsController
 from interfaces.http.contact_imports import ContactImportsController
 from interfaces.http.contacts import ContactsController
@@ -112,6 +113,7 @@ def create_app(
             CampaignLintController,
             CampaignAudienceController,
             CampaignProgressController,
+            CampaignReportController,
             OutboxController,
         ],
         middleware=[ApiKeyAuthMiddleware()],
