@@ -29,7 +29,6 @@ import asyncio
 import base64
 import re
 from collections.abc import Sequence
-from email import policy
 from typing import Annotated, Any
 
 import httpx
@@ -119,7 +118,7 @@ class AmazonSesTransport:
 
     def request_body(self, message: OutgoingMessage) -> dict[str, Any]:
         """The ``SendEmail`` request: the MIME message as Raw content, our metadata as tags."""
-        raw = message.mime().as_bytes(policy=policy.SMTP)
+        raw = message.wire()
         body: dict[str, Any] = {
             "FromEmailAddress": message.sender,
             "Destination": {"ToAddresses": [message.to]},

@@ -13,8 +13,11 @@ under ``METADATA_KEY``.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from email import policy
+from email.generator import BytesGenerator
 from email.message import EmailMessage
 from email.utils import parseaddr
 from enum import StrEnum
@@ -70,6 +73,18 @@ class OutgoingMessage:
         if self.run_id is not None:
             values["tidings_run_id"] = str(self.run_id)
         return values
+
+    def wire(self, *, utf8: bool = False, cte_type: str = "8bit") -> bytes:
+        """The MIME message as bytes for SMTP or a raw-message API.
+
+        Header lines may run to RFC 5322's 998 characters: the email package's usual 78 would rewrite a
+        long ``List-Unsubscribe`` URI (a signed token, no spaces to fold at) as RFC 2047 encoded-words,
+        which RFC 2369 does not allow and mailbox providers do not decode.
+        """
+        base = policy.SMTPUTF8 if utf8 else policy.SMTP
+        out = io.BytesIO()
+        BytesGenerator(out, policy=base.clone(max_line_length=998, cte_type=cte_type)).flatten(self.mime())
+        return out.getvalue()
 
     def mime(self) -> EmailMessage:
         """The message as MIME: multipart/alternative with the text part first."""

@@ -22,7 +22,6 @@ from typing import Literal
 
 import aiosmtplib
 import msgspec
-from aiosmtplib.email import flatten_message
 
 from interfaces.transports.base import Outcome, OutgoingMessage, SendResult
 
@@ -190,7 +189,7 @@ async def _transaction(client: aiosmtplib.SMTP, message: OutgoingMessage) -> aio
     eight_bit = client.supports_extension("8bitmime")
     if eight_bit:
         options.append("BODY=8BITMIME")
-    data = flatten_message(message.mime(), utf8=utf8, cte_type="8bit" if eight_bit else "7bit")
+    data = message.wire(utf8=utf8, cte_type="8bit" if eight_bit else "7bit")
     encoding = "utf-8" if utf8 else "ascii"
     try:
         await client.mail(sender, options=options, encoding=encoding)
