@@ -6,7 +6,9 @@ Wall-clock times are resolved in a zone the way people expect across daylight-sa
 - a time the clocks pass twice (01:30 on a fall-back night) is the first of the two.
 A recurrence keeps its wall-clock time: "Mondays 09:00 Europe/Berlin" is 08:00 UTC in summer and 07:00
 UTC in winter. Recurrences more frequent than hourly are refused (every occurrence is a run with its own
-audience snapshot).
+audience snapshot): ``FREQ`` may be at most ``HOURLY`` and ``BYMINUTE``/``BYSECOND`` hold at most one value.
+A recurrence's start (``wall``) may lie at most ten years back, and it must have an occurrence within ten
+years: dateutil walks a rule from its start, so both bound the work one rule can cost.
 
 A ``local`` schedule sends at the same wall-clock time in each recipient's zone (``zone`` is the default for
 contacts without one). Its run starts when that time first comes anywhere (UTC+14); each message is due
@@ -19,18 +21,23 @@ the recipient's zone.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil.rrule import HOURLY, rrule, rrulestr
+from dateutil.rrule import DAILY, HOURLY, YEARLY, rrule, rrulestr
 
 from domain.errors import Invalid
 from domain.preference_sources import clean_instant
 
 MAX_OCCURRENCES = 1_000
+# How far back a recurrence may start and how far ahead its next occurrence must be (see the module doc).
+RULE_HORIZON = timedelta(days=3653)
+# The longest IANA zone name is about 30 characters; a longer one is not looked up at all.
+MAX_ZONE_NAME = 64
 # The earliest wall clock on Earth (Line Islands, UTC+14): a local-time run starts when its time comes there.
 EARLIEST_OFFSET = timedelta(hours=14)
 
@@ -111,8 +118,10 @@ def zone_of(name: str | None, field: str = "zone") -> ZoneInfo:
     if not name:
         raise InvalidSchedule(f"{field} is required", field=field)
     try:
+        if len(name) > MAX_ZONE_NAME:
+            raise ValueError(name)
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
         raise InvalidSchedule(f"{field}: unknown time zone {name[:64]!r}", field=field) from None
 
 
@@ -130,14 +139,26 @@ def _rule(schedule: Schedule) -> rrule:
         text = text[6:]
     if not text or "\n" in text or "DTSTART" in text.upper():
         raise InvalidSchedule("rrule is one RRULE line (give the start as wall and zone)", field="rrule")
+    keys = {part.split("=", 1)[0].strip().upper() for part in text.split(";")}
+    if {"COUNT", "UNTIL"} <= keys:
+        raise InvalidSchedule("rrule: COUNT and UNTIL cannot both be given (RFC 5545)", field="rrule")
     try:
         rule = rrulestr(text, dtstart=schedule.wall.replace(tzinfo=None))
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
         raise InvalidSchedule(f"rrule: {str(exc)[:200] or 'cannot be parsed'}", field="rrule") from None
     if not isinstance(rule, rrule):
         raise InvalidSchedule("rrule is one rule", field="rrule")
-    if rule._freq > HOURLY:  # noqa: SLF001 - dateutil exposes the frequency only this way
+    # dateutil exposes the parsed parts only as private attributes.
+    if rule._freq > HOURLY or len(rule._byminute or ()) > 1 or len(rule._bysecond or ()) > 1:  # noqa: SLF001
         raise InvalidSchedule("recurrences may be at most hourly", field="rrule")
+    if rule._bysetpos and rule._freq >= DAILY:  # noqa: SLF001
+        raise InvalidSchedule("rrule: BYSETPOS is for yearly, monthly and weekly rules", field="rrule")
+    # dateutil accepts BYHOUR=25 and then fails while iterating.
+    for part, top in (("hour", 23), ("minute", 59), ("second", 59)):
+        if any(not 0 <= v <= top for v in getattr(rule, f"_by{part}") or ()):
+            raise InvalidSchedule(f"rrule: BY{part.upper()} values are 0 to {top}", field="rrule")
+    if rule._interval < 1:  # noqa: SLF001
+        raise InvalidSchedule("rrule: INTERVAL must be a positive integer", field="rrule")
     return rule
 
 
@@ -161,14 +182,31 @@ def clean_schedule(schedule: Schedule, now: datetime) -> Schedule:
         if last < now:
             raise InvalidSchedule("that local time has passed everywhere", field="wall")
     if kind is ScheduleKind.RECURRING:
-        if not schedule.rrule:
-            raise InvalidSchedule("rrule is required", field="rrule")
-        _rule(schedule)
-        if not occurrences(schedule, now, 1):
-            raise InvalidSchedule("the rule has no occurrence after now", field="rrule")
+        _clean_recurrence(schedule, now)
     elif schedule.rrule:
         raise InvalidSchedule("rrule is only for recurring schedules", field="rrule")
     return schedule
+
+
+def _clean_recurrence(schedule: Schedule, now: datetime) -> None:
+    if not schedule.rrule:
+        raise InvalidSchedule("rrule is required", field="rrule")
+    rule = _rule(schedule)
+    assert schedule.wall is not None
+    # Naive UTC against a naive local start: hours off at most, nothing next to ten years.
+    today = now.astimezone(UTC).replace(tzinfo=None)
+    if schedule.wall < today - RULE_HORIZON:
+        raise InvalidSchedule("wall may be at most ten years in the past", field="wall")
+    horizon = max(schedule.wall, today) + RULE_HORIZON
+    # dateutil walks a rule that never matches (30 February, hourly) period by period to the year 9999:
+    # seconds of work. A yearly probe with the same day parts finds the first matching day cheaply.
+    probe = rule.replace(freq=YEARLY, interval=1, count=None, until=None, bysetpos=None, byhour=None,
+                         byminute=None, bysecond=None)  # fmt: skip
+    first_day = probe.after(today - timedelta(days=2))
+    if first_day is None or first_day > horizon:
+        raise InvalidSchedule("the rule has no occurrence within ten years", field="rrule")
+    if not occurrences(schedule, now, 1):
+        raise InvalidSchedule("the rule has no occurrence after now", field="rrule")
 
 
 def occurrences(schedule: Schedule, after: datetime, limit: int = 1) -> list[datetime]:
@@ -186,12 +224,17 @@ def occurrences(schedule: Schedule, after: datetime, limit: int = 1) -> list[dat
     found: list[datetime] = []
     # Iterate wall-clock occurrences from a little before ``after`` in local time (offsets differ by < 1 day).
     cursor = after.astimezone(zone).replace(tzinfo=None) - timedelta(days=2)
-    for wall in rule.xafter(cursor, count=MAX_OCCURRENCES * 4, inc=True):
-        instant = wall_clock(wall, zone)
-        if instant > after and (not found or instant > found[-1]):
-            found.append(instant)
-            if len(found) >= min(limit, MAX_OCCURRENCES):
-                break
+    try:
+        for wall in rule.xafter(cursor, count=MAX_OCCURRENCES * 4, inc=True):
+            instant = wall_clock(wall, zone)
+            if instant > after and (not found or instant > found[-1]):
+                found.append(instant)
+                if len(found) >= min(limit, MAX_OCCURRENCES):
+                    break
+    except (ValueError, TypeError, OverflowError):
+        # A rule dateutil parsed but cannot walk, or one running into the year 9999: no (further) runs.
+        if not found:
+            raise InvalidSchedule("rrule cannot be followed", field="rrule") from None
     return found
 
 
@@ -199,6 +242,13 @@ def run_start(schedule: Schedule) -> datetime:
     """When a ``local`` run starts: its wall-clock time in the earliest zone on Earth."""
     assert schedule.wall is not None
     return (schedule.wall - EARLIEST_OFFSET).replace(tzinfo=UTC)
+
+
+def run_window(schedule: Schedule, occurrence: datetime, zones: Iterable[str | None]) -> tuple[datetime, datetime]:
+    """The earliest and latest instants the run at ``occurrence`` has messages due, over the recipients' zones
+    (``None`` or an unknown name: the schedule's default zone); with no zones, the occurrence alone."""
+    due = [due_at(schedule, occurrence, zone) for zone in set(zones)] or [occurrence.astimezone(UTC)]
+    return min(due), max(due)
 
 
 def due_at(schedule: Schedule, occurrence: datetime, recipient_zone: str | None) -> datetime:
@@ -230,6 +280,6 @@ def _zone_or_default(recipient_zone: str | None, default: str | None) -> ZoneInf
         if name:
             try:
                 return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):
                 continue
     return ZoneInfo("UTC")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from domain.errors import Invalid
 from domain.send_schedule import (
+    MAX_OCCURRENCES,
     QuietHours,
     Schedule,
     ScheduleKind,
@@ -19,7 +21,9 @@ from domain.send_schedule import (
     due_at,
     occurrences,
     run_start,
+    run_window,
     wall_clock,
+    zone_of,
 )
 
 NOW = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
@@ -116,6 +120,70 @@ def test_unusable_schedules_are_refused_naming_the_field(plan: Schedule, field: 
     assert refused.value.details["field"] == field
 
 
+def test_the_run_window_spans_the_zones_present_and_defaults_missing_ones() -> None:
+    plan = local(datetime(2026, 11, 2, 9, 0), "Europe/Berlin")
+    start = run_start(plan)
+
+    window = run_window(plan, start, ["America/New_York", "Asia/Tokyo", None, "Asia/Tokyo"])
+
+    assert window == (datetime(2026, 11, 2, 0, 0, tzinfo=UTC), datetime(2026, 11, 2, 14, 0, tzinfo=UTC))
+    assert run_window(plan, start, [None]) == (datetime(2026, 11, 2, 8, 0, tzinfo=UTC),) * 2
+    assert run_window(plan, start, []) == (start, start)
+
+
+def test_an_instant_or_recurring_run_is_due_at_its_occurrence_unless_quiet() -> None:
+    at = Schedule(K.AT, at=datetime(2026, 11, 2, 23, 0, tzinfo=UTC), quiet_hours=QuietHours(time(21), time(8)))
+    [run] = occurrences(at, NOW)
+    # 23:00 UTC is 08:00 in Tokyo (not quiet) and 00:00 in Berlin (quiet until 08:00 Berlin, 07:00 UTC).
+    assert due_at(at, run, "Asia/Tokyo") == run
+    assert due_at(at, run, "Europe/Berlin") == datetime(2026, 11, 3, 7, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=MINUTELY",
+        "FREQ=SECONDLY",
+        "FREQ=HOURLY;BYMINUTE=0,30",  # an hourly rule that fires twice an hour
+        "FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0,30",
+        "FREQ=HOURLY;INTERVAL=0",
+        "FREQ=DAILY;BYSETPOS=1",
+        "FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30",  # never: refused without walking hourly to 9999
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO",  # 29 February on a Monday: not within ten years
+        "DTSTART:20261102T090000\nRRULE:FREQ=DAILY",
+        "RDATE:20261102T090000",
+        "FREQ=DAILY;UNTIL=20261001T000000Z",
+    ],
+)
+def test_too_frequent_empty_or_malformed_rules_are_refused(rule: str) -> None:
+    plan = Schedule(K.RECURRING, wall=datetime(2026, 11, 2, 9), zone="UTC", rrule=rule)
+    with pytest.raises(Invalid) as refused:
+        clean_schedule(plan, NOW)
+    assert refused.value.details["field"] == "rrule"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    ["FREQ=HOURLY", "FREQ=DAILY;BYHOUR=9,17", "RRULE:FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+     "FREQ=WEEKLY;BYDAY=MO;UNTIL=20271231T000000", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29"],
+)  # fmt: skip
+def test_hourly_or_rarer_rules_are_accepted(rule: str) -> None:
+    plan = Schedule(K.RECURRING, wall=datetime(2026, 11, 2, 9), zone="UTC", rrule=rule)
+    assert occurrences(clean_schedule(plan, NOW), NOW, 3)
+
+
+def test_a_recurrence_cannot_start_more_than_ten_years_back() -> None:
+    plan = Schedule(K.RECURRING, wall=datetime(2015, 1, 5, 9), zone="UTC", rrule="FREQ=WEEKLY")
+    with pytest.raises(Invalid) as refused:
+        clean_schedule(plan, NOW)
+    assert refused.value.details["field"] == "wall"
+
+
+def test_the_number_of_listed_occurrences_is_capped() -> None:
+    plan = Schedule(K.RECURRING, wall=datetime(2026, 11, 2, 9), zone="UTC", rrule="FREQ=HOURLY")
+    assert len(occurrences(plan, NOW, 10_000)) == MAX_OCCURRENCES
+
+
 def test_a_plan_round_trips_through_its_recorded_form() -> None:
     plan = Schedule(K.RECURRING, wall=datetime(2026, 11, 2, 9), zone="Asia/Tokyo", rrule="FREQ=WEEKLY",
                     quiet_hours=QuietHours(time(22), time(7)))  # fmt: skip
@@ -168,3 +236,34 @@ def test_validation_never_crashes_on_arbitrary_rule_text(text: str, kind: Schedu
         clean_schedule(plan, NOW)
     except Invalid as exc:
         assert exc.details.get("field")
+
+
+@given(st.text(max_size=100))
+def test_zone_lookup_never_crashes_on_arbitrary_text(name: str) -> None:
+    try:
+        assert str(zone_of(name)) == name
+    except Invalid as exc:
+        assert exc.details["field"] == "zone"
+
+
+rule_parts = st.lists(
+    st.sampled_from(["FREQ=YEARLY", "FREQ=MONTHLY", "FREQ=WEEKLY", "FREQ=DAILY", "FREQ=HOURLY", "FREQ=MINUTELY",
+                     "INTERVAL=2", "INTERVAL=0", "COUNT=3", "COUNT=0", "UNTIL=20300101T000000", "UNTIL=2030",
+                     "BYDAY=MO,FR", "BYDAY=-1SU", "BYDAY=9XX", "BYMONTHDAY=31", "BYMONTHDAY=-1", "BYMONTHDAY=0",
+                     "BYMONTH=2", "BYMONTH=13", "BYHOUR=9,17", "BYHOUR=25", "BYMINUTE=0,30", "BYSETPOS=-1",
+                     "BYWEEKNO=53", "BYYEARDAY=366", "WKST=SU", "FOO=1", "", "="]),
+    max_size=5,
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(rule_parts)
+def test_rules_from_real_parts_are_accepted_hourly_or_rarer_or_refused_naming_rrule(parts: list[str]) -> None:
+    plan = Schedule(K.RECURRING, wall=datetime(2026, 11, 2, 9), zone="Europe/Berlin", rrule=";".join(parts))
+    try:
+        clean_schedule(plan, NOW)
+    except Invalid as exc:
+        assert exc.details["field"] == "rrule"
+        return
+    runs = occurrences(plan, NOW, 6)
+    assert runs and all(b - a >= timedelta(hours=1) for a, b in itertools.pairwise(runs))
