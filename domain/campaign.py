@@ -232,7 +232,24 @@ class Campaign(TidingsAggregate):
         next_state(self.state, Action.SCHEDULE, self.paused_from)
         self._scheduled(scheduled_at=clean_instant(at, "scheduled_at"), comment=clean_comment(comment), plan=plan)
 
-    @event("Scheduled")
+    class Scheduled(TidingsAggregate.Event):
+        """The send was planned: its first run at ``scheduled_at``, following ``plan`` (None: that run only).
+
+        Version 2 added ``plan``; a version 1 event is one run at its instant.
+        """
+
+        class_version = 2
+
+        scheduled_at: datetime
+        comment: str | None
+        plan: dict[str, Any] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Before plans, a schedule was one instant."""
+            state["plan"] = None
+
+    @event(Scheduled)
     def _scheduled(self, scheduled_at: datetime, comment: str | None, plan: dict[str, Any] | None = None) -> None:
         self.state = State.SCHEDULED
         self.scheduled_at = scheduled_at
