@@ -30,7 +30,7 @@ _REVIEW_ACTION: dict[type[Any], str] = {
 # Back in draft, the approval, the schedule and any pause are void.
 _TO_DRAFT = (
     "state = 'draft', paused_from = NULL, approved_version = NULL, approved_by = NULL, approved_at = NULL, "
-    "scheduled_at = NULL"
+    "scheduled_at = NULL, plan = NULL"
 )
 
 
@@ -52,6 +52,8 @@ class CampaignRow:
     created_at: str
     created_by: str
     updated_at: str
+    # The send plan (``domain.send_schedule.Schedule.to_dict``); None: one run at ``scheduled_at``, the next due.
+    plan: dict[str, Any] | None = None
 
     @property
     def allowed(self) -> list[Action]:
@@ -102,7 +104,7 @@ class CampaignsProjection(Projection):
     """Campaign rows, content versions and the review trail."""
 
     name = TABLE
-    version = 1
+    version = 2  # 2: the send plan
     topics = tuple(
         get_topic(getattr(Campaign, n))
         for n in ("Created", "Renamed", "NotesChanged", "Configured", "ContentSaved", "ReturnedToDraft", "Submitted",
@@ -115,7 +117,7 @@ class CampaignsProjection(Projection):
             f"CREATE TABLE IF NOT EXISTS {TABLE} (id TEXT PRIMARY KEY, name TEXT NOT NULL, notes TEXT NOT NULL, "
             "state TEXT NOT NULL, paused_from TEXT, settings TEXT NOT NULL, current_version INTEGER NOT NULL, "
             "approved_version INTEGER, approved_by TEXT, approved_at TEXT, scheduled_at TEXT, "
-            "created_at TEXT NOT NULL, created_by TEXT NOT NULL, updated_at TEXT NOT NULL)",
+            "created_at TEXT NOT NULL, created_by TEXT NOT NULL, updated_at TEXT NOT NULL, plan TEXT)",
             f"CREATE INDEX IF NOT EXISTS {TABLE}_state ON {TABLE} (state, scheduled_at)",
             f"CREATE TABLE IF NOT EXISTS {VERSIONS} (campaign_id TEXT NOT NULL, version INTEGER NOT NULL, "
             "subject TEXT NOT NULL, preheader TEXT NOT NULL, html TEXT NOT NULL, text TEXT, template_id TEXT, "
@@ -197,7 +199,10 @@ _HANDLERS: dict[type[Any], Callable[[Tx, str, Any], None]] = {
     Campaign.ReturnedToDraft: _set(_TO_DRAFT, lambda e: ()),
     Campaign.ChangesRequested: _set(_TO_DRAFT, lambda e: ()),
     Campaign.Submitted: _set("state = 'in_review'", lambda e: ()),
-    Campaign.Scheduled: _set("state = 'scheduled', scheduled_at = ?", lambda e: (stamp(e.scheduled_at),)),
+    Campaign.Scheduled: _set(
+        "state = 'scheduled', scheduled_at = ?, plan = ?",
+        lambda e: (stamp(e.scheduled_at), json.dumps(e.plan) if e.plan else None),
+    ),
     Campaign.Paused: _set("state = 'paused', paused_from = ?", lambda e: (e.previous,)),
     Campaign.Resumed: _set("state = ?, paused_from = NULL", lambda e: (e.state,)),
     Campaign.Cancelled: _set("state = 'cancelled', paused_from = NULL", lambda e: ()),
@@ -209,7 +214,7 @@ _HANDLERS: dict[type[Any], Callable[[Tx, str, Any], None]] = {
 
 _COLUMNS = (
     "id, name, notes, state, paused_from, settings, current_version, approved_version, approved_by, approved_at, "
-    "scheduled_at, created_at, created_by, updated_at"
+    "scheduled_at, created_at, created_by, updated_at, plan"
 )
 _VERSION_COLUMNS = (
     "version, subject, preheader, html, text, template_id, template_version, content_hash, author, created_at, "
@@ -218,7 +223,8 @@ _VERSION_COLUMNS = (
 
 
 def _campaign(r: dict[str, Any]) -> CampaignRow:
-    return CampaignRow(**{**r, "id": UUID(r["id"]), "settings": json.loads(r["settings"])})
+    plan = json.loads(r["plan"]) if r["plan"] else None
+    return CampaignRow(**{**r, "id": UUID(r["id"]), "settings": json.loads(r["settings"]), "plan": plan})
 
 
 def _version(r: dict[str, Any]) -> VersionRow:
