@@ -7,6 +7,8 @@ Wall-clock times are resolved in a zone the way people expect across daylight-sa
 A recurrence keeps its wall-clock time: "Mondays 09:00 Europe/Berlin" is 08:00 UTC in summer and 07:00
 UTC in winter. Recurrences more frequent than hourly are refused (every occurrence is a run with its own
 audience snapshot): ``FREQ`` may be at most ``HOURLY`` and ``BYMINUTE``/``BYSECOND`` hold at most one value.
+``UNTIL`` is a UTC instant (``...Z``, as RFC 5545 asks when the start has a zone) or a wall-clock time in the
+zone; ``COUNT`` and ``UNTIL`` together are refused.
 A recurrence's start (``wall``) may lie at most ten years back, and it must have an occurrence within ten
 years: dateutil walks a rule from its start, so both bound the work one rule can cost.
 
@@ -142,6 +144,7 @@ def _rule(schedule: Schedule) -> rrule:
     keys = {part.split("=", 1)[0].strip().upper() for part in text.split(";")}
     if {"COUNT", "UNTIL"} <= keys:
         raise InvalidSchedule("rrule: COUNT and UNTIL cannot both be given (RFC 5545)", field="rrule")
+    text = ";".join(_local_until(part, schedule.zone) for part in text.split(";"))
     try:
         rule = rrulestr(text, dtstart=schedule.wall.replace(tzinfo=None))
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
@@ -160,6 +163,20 @@ def _rule(schedule: Schedule) -> rrule:
     if rule._interval < 1:  # noqa: SLF001
         raise InvalidSchedule("rrule: INTERVAL must be a positive integer", field="rrule")
     return rule
+
+
+def _local_until(part: str, zone: str | None) -> str:
+    """An ``UNTIL=...Z`` part as the zone's wall clock: RFC 5545 wants UNTIL in UTC when DTSTART has a zone,
+    and the rule is walked in naive wall-clock time."""
+    key, _, value = part.partition("=")
+    if key.strip().upper() != "UNTIL" or not value.strip().upper().endswith("Z"):
+        return part
+    try:
+        until = datetime.strptime(value.strip().upper(), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        local = until.astimezone(zone_of(zone)).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        raise InvalidSchedule(f"rrule: UNTIL {value[:40]!r} is not YYYYMMDDTHHMMSSZ", field="rrule") from None
+    return f"UNTIL={local:%Y%m%dT%H%M%S}"
 
 
 def clean_schedule(schedule: Schedule, now: datetime) -> Schedule:

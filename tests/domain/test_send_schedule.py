@@ -152,7 +152,8 @@ def test_an_instant_or_recurring_run_is_due_at_its_occurrence_unless_quiet() -> 
         "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO",  # 29 February on a Monday: not within ten years
         "DTSTART:20261102T090000\nRRULE:FREQ=DAILY",
         "RDATE:20261102T090000",
-        "FREQ=DAILY;UNTIL=20261001T000000Z",
+        "FREQ=DAILY;UNTIL=20261001T000000Z",  # before the start
+        "FREQ=DAILY;UNTIL=2027-01-01T00:00:00Z",
     ],
 )
 def test_too_frequent_empty_or_malformed_rules_are_refused(rule: str) -> None:
@@ -170,6 +171,14 @@ def test_too_frequent_empty_or_malformed_rules_are_refused(rule: str) -> None:
 def test_hourly_or_rarer_rules_are_accepted(rule: str) -> None:
     plan = Schedule(K.RECURRING, wall=datetime(2026, 11, 2, 9), zone="UTC", rrule=rule)
     assert occurrences(clean_schedule(plan, NOW), NOW, 3)
+
+
+def test_until_in_utc_ends_the_rule_at_that_instant() -> None:
+    # RFC 5545: with a zoned start, UNTIL is UTC. 08:00 UTC on 9 Nov is 09:00 in Berlin: that run is the last.
+    plan = Schedule(K.RECURRING, wall=datetime(2026, 11, 2, 9), zone="Europe/Berlin",
+                    rrule="FREQ=DAILY;UNTIL=20261109T080000Z")  # fmt: skip
+    runs = occurrences(clean_schedule(plan, NOW), NOW, 100)
+    assert (len(runs), runs[-1]) == (8, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
 
 
 def test_a_recurrence_cannot_start_more_than_ten_years_back() -> None:
