@@ -37,6 +37,15 @@ def test_a_recurring_plan_is_scheduled_for_its_first_occurrence(api: Api, team: 
     assert campaign.plan is not None and campaign.plan["rrule"] == "FREQ=WEEKLY"
 
 
+def test_a_recurring_plan_may_end_at_a_utc_until(api: Api, team: dict[str, Any]) -> None:
+    until = (SOON + timedelta(days=14)).strftime("%Y%m%dT%H%M%SZ")
+    response = _schedule(api, team, kind="recurring", wall=WALL, zone="America/New_York",
+                         rrule=f"RRULE:FREQ=WEEKLY;UNTIL={until}")  # fmt: skip
+    assert response.status_code == 200, response.text
+    campaign = api.container.campaigns.get(UUID(response.json()["id"]))
+    assert campaign.plan is not None and campaign.plan["rrule"].endswith(until)
+
+
 def test_now_schedules_at_once(api: Api, team: dict[str, Any]) -> None:
     before = datetime.now(UTC)
     response = _schedule(api, team, kind="now")
@@ -48,6 +57,9 @@ def test_bad_plans_get_422_naming_the_field(api: Api, team: dict[str, Any]) -> N
     cases = [
         ({"kind": "recurring", "wall": WALL, "zone": "Europe/Berlin", "rrule": "FREQ=MINUTELY"}, "rrule"),
         ({"kind": "recurring", "wall": WALL, "zone": "Europe/Berlin", "rrule": "BYDAY=XX"}, "rrule"),
+        ({"kind": "recurring", "wall": WALL, "zone": "Europe/Berlin", "rrule": "FREQ=HOURLY;BYMINUTE=0,30"}, "rrule"),
+        ({"kind": "recurring", "wall": WALL, "zone": "UTC", "rrule": "FREQ=DAILY;COUNT=2;UNTIL=2030"}, "rrule"),
+        ({"kind": "local", "wall": SOON.isoformat(), "zone": "UTC"}, "wall"),
         ({"kind": "local", "wall": WALL, "zone": "Mars/Olympus"}, "zone"),
         ({"kind": "local", "zone": "UTC"}, "wall"),
         ({"kind": "at"}, "scheduled_at"),
