@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +24,7 @@ from projections.db import Database, Tx
 QUEUE = "delivery_queue"
 RUNS = "delivery_runs"
 STATUSES = ("pending", "in_flight", "sent", "failed", "skipped")
+SNAPSHOT_CHUNK = 5_000
 
 
 def stamp(moment: datetime) -> str:
@@ -83,7 +85,10 @@ def create_tables(db: Database) -> None:
         "campaign_id TEXT NOT NULL, contact_id TEXT NOT NULL, email TEXT NOT NULL, status TEXT NOT NULL, "
         "attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL, claim TEXT, lease_until TEXT, "
         "provider_message_id TEXT, reason TEXT, updated_at TEXT NOT NULL)",
-        f"CREATE INDEX IF NOT EXISTS {QUEUE}_due ON {QUEUE} (run_id, status, next_attempt_at)",
+        # Claims read due messages in (next_attempt_at, message_id) order: with message_id in the index, a claim
+        # reads its batch off the index instead of sorting every pending row of the run (O(run) per claim).
+        f"CREATE INDEX IF NOT EXISTS {QUEUE}_next ON {QUEUE} (run_id, status, next_attempt_at, message_id)",
+        f"DROP INDEX IF EXISTS {QUEUE}_due",
         f"CREATE INDEX IF NOT EXISTS {QUEUE}_claim ON {QUEUE} (claim)",
         f"CREATE INDEX IF NOT EXISTS {QUEUE}_campaign ON {QUEUE} (campaign_id, status)",
     ]
@@ -104,21 +109,22 @@ def snapshot(
         existing = tx.execute(f"SELECT audience FROM {RUNS} WHERE run_id = ?", (str(run_id),)).fetchone()
         if existing is not None:
             return int(existing["audience"])
-        at = stamp(now)
-        rows = [
-            (str(m), str(run_id), str(campaign_id), str(c), email, "pending", stamp(due), at)
-            for m, c, email, due in recipients
-        ]
-        tx.executemany(
-            f"INSERT INTO {QUEUE} (message_id, run_id, campaign_id, contact_id, email, status, next_attempt_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        at, run, campaign = stamp(now), str(run_id), str(campaign_id)
+        queued = 0
+        # In chunks, so a large audience is never held in memory as rows all at once.
+        source = iter(recipients)
+        while chunk := list(islice(source, SNAPSHOT_CHUNK)):
+            tx.executemany(
+                f"INSERT INTO {QUEUE} (message_id, run_id, campaign_id, contact_id, email, status, next_attempt_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(str(m), run, campaign, str(c), email, "pending", stamp(due), at) for m, c, email, due in chunk],
+            )
+            queued += len(chunk)
         tx.execute(
             f"INSERT INTO {RUNS} (run_id, campaign_id, occurrence, audience, created_at) VALUES (?, ?, ?, ?, ?)",
-            (str(run_id), str(campaign_id), stamp(occurrence), len(rows), at),
+            (run, campaign, stamp(occurrence), queued, at),
         )
-        return len(rows)
+        return queued
 
 
 def open_runs(db: Database) -> list[RunRow]:
@@ -189,6 +195,19 @@ def apply_outcome(
 
 
 def _settle(tx: Tx, status: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    if tx.dialect == "postgres":
+        # One statement for the whole batch rather than one per message (the rows share updated_at and claim).
+        at, claim_ = rows[0][2], rows[0][4]
+        values = ", ".join("(?, ?, ?)" for _ in rows)
+        tx.execute(
+            f"UPDATE {QUEUE} AS q SET status = '{status}', attempts = q.attempts + 1, provider_message_id = v.p, "
+            f"reason = v.r, lease_until = NULL, updated_at = ? FROM (VALUES {values}) AS v (m, p, r) "
+            "WHERE q.message_id = v.m AND q.claim = ?",
+            (at, *(x for p, r, _, m, _ in rows for x in (m, p, r)), claim_),
+        )
+        return
     tx.executemany(
         f"UPDATE {QUEUE} SET status = '{status}', attempts = attempts + 1, provider_message_id = ?, reason = ?, "
         "lease_until = NULL, updated_at = ? WHERE message_id = ? AND claim = ?",

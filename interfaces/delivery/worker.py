@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,7 +42,7 @@ from interfaces.bootstrap import Container
 from interfaces.delivery import queue
 from interfaces.delivery.throttle import TokenBucket
 from interfaces.link_keys import links_of
-from interfaces.rendering import Layout, Recipient, RenderError, render
+from interfaces.rendering import Layout, Recipient, RenderError, compile_content
 from interfaces.transports import capture, registry
 from interfaces.transports.base import Outcome, OutgoingMessage, SendResult, Transport
 from projections.campaigns import list_campaigns
@@ -52,6 +53,7 @@ from projections.templates import layout
 
 log = logging.getLogger(__name__)
 ACTOR = "system:delivery"
+YIELD_EVERY = 8  # messages rendered between yields to the event loop
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,18 @@ class WorkerSettings:
     pause_error_rate: float = 0.5
     pause_min_sample: int = 50
     poll_seconds: float = 1.0
+    pass_seconds: float = 1.0  # a run's pass keeps handing batches over this long unless the throttle binds
+
+
+@dataclass
+class _HandOver:
+    """A batch with the transport: its claim, what was settled without sending, and the send in progress."""
+
+    token: UUID
+    claimed: list[queue.QueuedMessage]
+    skipped: list[tuple[UUID, str]]
+    failed: list[tuple[UUID, str]]
+    task: asyncio.Task[list[SendResult]]
 
 
 class DeliveryWorker:
@@ -228,21 +242,53 @@ class DeliveryWorker:
             return 0  # paused (or not started yet): its messages wait
         transport, bucket = self._transport_for(campaign.settings.esp_connection_id)
         limit = max(1, min(self.settings.batch_size, transport.max_batch))
-        token = uuid4()
-        claimed = queue.claim(self.db, run.run_id, token, now=now, lease_until=now + self.settings.lease, limit=limit)
-        if not claimed:
-            if queue.counts(self.db, run_id=run.run_id).remaining == 0:
-                self._finish(run, campaign, now, "completed")
-            return 0
-        messages, skipped, failed = self._prepare(campaign, claimed, now)
-        results: list[SendResult] = []
-        if messages:
-            await bucket.acquire(len(messages))
-            results = await transport.send(messages)
-        await self._record(run, campaign, token, claimed, results=results, skipped=skipped, failed=failed)
-        return len(claimed)
+        # A pipeline of two: while one batch is with the transport, the next is claimed and rendered. Only one
+        # batch at a time is handed over and not yet recorded, so a crash leaves at most one in doubt (ADR 0005).
+        ends = time.monotonic() + self.settings.pass_seconds
+        handled = 0
+        handing: _HandOver | None = None
+        try:
+            while True:
+                token = uuid4()
+                claimed = queue.claim(self.db, run.run_id, token, now=now, lease_until=now + self.settings.lease,
+                                      limit=limit)  # fmt: skip
+                if not claimed:
+                    break
+                messages, skipped, failed = await self._prepare(campaign, claimed, now)
+                if handing is not None:
+                    paused = await self._settle(run, campaign, handing)
+                    handing = None
+                    if paused:
+                        queue.release(self.db, token, now)  # rendered, never handed over
+                        break
+                if messages:
+                    await bucket.acquire(len(messages))
+                task = asyncio.create_task(self._hand_over(transport, messages))
+                handing = _HandOver(token, claimed, skipped, failed, task)
+                handled += len(claimed)
+                # The pass ends when the throttle binds or after a while, so stopping, pausing and other runs
+                # are looked at between passes.
+                if bucket.wait_time(min(limit, bucket.burst)) > 0 or time.monotonic() >= ends:
+                    break
+                now = self._clock()
+        finally:
+            if handing is not None:
+                await self._settle(run, campaign, handing)
+        if not handled and queue.counts(self.db, run_id=run.run_id).remaining == 0:
+            self._finish(run, campaign, now, "completed")
+        return handled
 
-    def _prepare(
+    @staticmethod
+    async def _hand_over(transport: Transport, messages: list[OutgoingMessage]) -> list[SendResult]:
+        return await transport.send(messages) if messages else []
+
+    async def _settle(self, run: queue.RunRow, campaign: Campaign, handing: _HandOver) -> bool:
+        """Wait for a hand-over and record it; whether the run's campaign was paused for its error rate."""
+        results = await handing.task
+        return await self._record(run, campaign, handing.token, handing.claimed, results=results,
+                                  skipped=handing.skipped, failed=handing.failed)  # fmt: skip
+
+    async def _prepare(
         self, campaign: Campaign, claimed: list[queue.QueuedMessage], now: datetime
     ) -> tuple[list[OutgoingMessage], list[tuple[UUID, str]], list[tuple[UUID, str]]]:
         settings = campaign.settings
@@ -252,12 +298,16 @@ class DeliveryWorker:
         if content.template_id is not None and content.template_version is not None:
             found = layout(self.db, content.template_id, content.template_version)
             pinned = Layout(found.html, found.text) if found else None
+        compiled = compile_content(content, pinned)  # the per-process cache: compiled once per version
         links = links_of(self.container)
+        mailto = self.container.settings.unsubscribe_mailto
         messages, skipped, failed = [], [], []
         ids = [q.contact_id for q in claimed]
         verdicts = eligibility_many(self.db, ids, settings.category, now)
         contacts = get_contacts(self.db, ids)
-        for q in claimed:
+        for n, q in enumerate(claimed, 1):
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # rendering is CPU work: let the batch in the transport move meanwhile
             verdict = verdicts[q.contact_id]
             if not isinstance(verdict, Eligible):
                 skipped.append((q.message_id, f"ineligible: {verdict.reason}"))
@@ -268,8 +318,7 @@ class DeliveryWorker:
                 continue
             recipient = Recipient(contact.id, contact.email, contact.attributes, contact.timezone, contact.locale)
             try:
-                out = render(content, pinned, recipient, settings=settings, links=links, now=now,
-                             mailto=self.container.settings.unsubscribe_mailto)  # fmt: skip
+                out = compiled.render(recipient, settings=settings, links=links, now=now, mailto=mailto)
             except RenderError as exc:
                 failed.append((q.message_id, f"render: {exc}"))
                 continue
@@ -293,7 +342,8 @@ class DeliveryWorker:
     async def _record(
         self, run: queue.RunRow, campaign: Campaign, token: UUID, claimed: list[queue.QueuedMessage], *,
         results: list[SendResult], skipped: list[tuple[UUID, str]], failed: list[tuple[UUID, str]],
-    ) -> None:  # fmt: skip
+    ) -> bool:  # fmt: skip
+        """Record the batch's outcome (the event first, then the queue rows); whether its campaign was paused."""
         now = self._clock()
         attempts = {q.message_id: q.attempts + 1 for q in claimed}
         sent: list[tuple[UUID, str | None]] = []
@@ -325,6 +375,8 @@ class DeliveryWorker:
             with contextlib.suppress(Conflict, RuleViolated):
                 self.container.campaigns.pause(campaign.id, message)
             watch.reset()
+            return True
+        return False
 
     def _finish(self, run: queue.RunRow, campaign: Campaign, now: datetime, outcome: str) -> None:
         c = queue.counts(self.db, run_id=run.run_id)

@@ -34,7 +34,9 @@ def api(container: Container) -> Iterator[Api]:
 
 
 def _worker(container: Container, batch_size: int = 100) -> DeliveryWorker:
-    return DeliveryWorker(container, every_contact, settings=WorkerSettings(batch_size=batch_size))  # type: ignore[arg-type]
+    # One batch per pass (no pipelining within a pass), so a test can look at the run between batches.
+    settings = WorkerSettings(batch_size=batch_size, pass_seconds=0.0)
+    return DeliveryWorker(container, every_contact, settings=settings)  # type: ignore[arg-type]
 
 
 def _progress(api: Api, campaign_id: UUID, headers: dict[str, str] | None = None) -> dict[str, Any]:
