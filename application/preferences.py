@@ -160,6 +160,21 @@ class Preferences(TidingsApplication):
 
         return retry_on_race(attempt)
 
+    def check_resubscribe(self, contact_id: UUID, now: datetime) -> None:
+        """Whether a re-subscribe confirmation may go out now: ``NothingToConfirm`` or ``ResubscribeTooSoon`` if not."""
+        self.get(contact_id).check_resubscribe_request(now)
+
+    def request_resubscribe(self, contact_id: UUID, message_id: UUID, requested_at: datetime) -> None:
+        """Record that a re-subscribe confirmation (email ``message_id``) was sent to the contact."""
+        self._require_contact(contact_id)
+
+        def attempt() -> None:
+            prefs = self._current(contact_id)
+            prefs.request_resubscribe(message_id, requested_at)
+            self.save(prefs)
+
+        retry_on_race(attempt)
+
     def _current(self, contact_id: UUID, source: object = Source.SYSTEM) -> ContactPreferences:
         try:
             prefs: ContactPreferences = self.load(preferences_id(contact_id), ContactPreferences)

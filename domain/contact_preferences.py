@@ -9,13 +9,13 @@ ignored, so a replayed webhook cannot undo a later change.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
 
-from domain.errors import Invalid
+from domain.errors import Invalid, RuleViolated
 from domain.events import TidingsAggregate
 from domain.ids import PREFERENCES
 from domain.preference_category import clean_key
@@ -24,6 +24,8 @@ from domain.preference_sources import Source, clean_instant, clean_source
 PERIODS = ("day", "week", "month")
 DIGESTS = ("daily", "weekly", "monthly")
 MAX_PER_PERIOD = 1000
+# A re-subscribe confirmation mails the contact: one per ten minutes, so the request cannot be used to spam them.
+RESUBSCRIBE_INTERVAL = timedelta(minutes=10)
 FREQUENCY_RULE = (
     'frequency is null, {"max": N, "per": "day"|"week"|"month"} with N from 1 to 1000, '
     'or {"digest": "daily"|"weekly"|"monthly"}'
@@ -50,6 +52,18 @@ class InvalidPause(Invalid):
     """A pause ends at a future instant with a time zone offset."""
 
     code = "invalid_pause"
+
+
+class NothingToConfirm(RuleViolated):
+    """A re-subscribe confirmation is for a contact who opted out of all marketing email."""
+
+    code = "not_opted_out"
+
+
+class ResubscribeTooSoon(RuleViolated):
+    """A contact gets at most one re-subscribe confirmation per RESUBSCRIBE_INTERVAL."""
+
+    code = "resubscribe_too_soon"
 
 
 def preferences_id(contact_id: UUID) -> UUID:
@@ -106,6 +120,8 @@ class ContactPreferences(TidingsAggregate):
         # The newest effective_at of any change (None before the first): an ESP resubscribe must be newer.
         self.last_effective_at: datetime | None = None
         self.causes: set[str] = set()
+        # When the last re-subscribe confirmation was sent (None: never).
+        self.resubscribe_requested_at: datetime | None = None
 
     def change(
         self,
@@ -159,6 +175,22 @@ class ContactPreferences(TidingsAggregate):
             return self.change(opted_out=False, source=source, effective_at=at, cause=cause)
         return self.change(categories={category: True}, source=source, effective_at=at, cause=cause)
 
+    def check_resubscribe_request(self, now: datetime) -> None:
+        """Refuse a re-subscribe confirmation with nothing to confirm, or one too soon after the last."""
+        if not self.opted_out:
+            raise NothingToConfirm("the contact has not opted out: there is nothing to confirm")
+        last = self.resubscribe_requested_at
+        if last is not None and now < last + RESUBSCRIBE_INTERVAL:
+            wait = last + RESUBSCRIBE_INTERVAL - now
+            raise ResubscribeTooSoon(
+                "a confirmation was sent less than ten minutes ago", retry_after=max(1, int(wait.total_seconds()))
+            )
+
+    def request_resubscribe(self, message_id: UUID, requested_at: datetime) -> None:
+        """Record that confirmation email ``message_id`` went out (checked before sending, recorded after)."""
+        at = clean_instant(requested_at, field="requested_at")
+        self._resubscribe_requested(contact_id=self.contact_id, message_id=message_id, requested_at=at)
+
     def subscribed_to(self, key: str, default_subscribed: bool) -> bool:
         """Whether mail of category ``key`` is wanted: the explicit choice, else the default; never when opted out."""
         return not self.opted_out and self.categories.get(key, default_subscribed)
@@ -200,6 +232,11 @@ class ContactPreferences(TidingsAggregate):
     ) -> None:
         self.paused_until = until
         self._saw(effective_at, cause)
+
+    # Not a preference change: it leaves last_effective_at alone, so an ESP resubscribe is judged as before.
+    @event("ResubscribeRequested")
+    def _resubscribe_requested(self, contact_id: UUID, message_id: UUID, requested_at: datetime) -> None:
+        self.resubscribe_requested_at = requested_at
 
     @event("Unpaused")
     def _unpaused(self, contact_id: UUID, source: str, effective_at: datetime, cause: str | None) -> None:

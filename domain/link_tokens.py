@@ -35,10 +35,16 @@ class Purpose(StrEnum):
 
     PREFERENCES = "preferences"
     UNSUBSCRIBE = "unsubscribe"
+    RESUBSCRIBE = "resubscribe"
 
 
-# Unsubscribe links live in old mail (List-Unsubscribe), so they outlast preference-center links.
-LIFETIME = {Purpose.PREFERENCES: timedelta(days=90), Purpose.UNSUBSCRIBE: timedelta(days=365)}
+# Unsubscribe links live in old mail (List-Unsubscribe), so they outlast preference-center links; a re-subscribe
+# confirmation answers a request made just now, so its link is short-lived.
+LIFETIME = {
+    Purpose.PREFERENCES: timedelta(days=90),
+    Purpose.UNSUBSCRIBE: timedelta(days=365),
+    Purpose.RESUBSCRIBE: timedelta(days=7),
+}
 
 
 class BadLinkToken(Invalid):

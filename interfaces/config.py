@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from domain.errors import Invalid
@@ -67,6 +68,12 @@ class Settings:
     """TIDINGS_DELIVERY: inline (serve runs the delivery worker) or off (run `tidings deliver` instead)."""
     default_transport: str = "capture"
     """TIDINGS_DEFAULT_TRANSPORT: transport where a campaign's ESP connection sets none (capture: built-in outbox)."""
+    system_from: str | None = None
+    """TIDINGS_SYSTEM_FROM: From of system email (re-subscribe confirmations); unset: no-reply@ + the public host."""
+    system_transport: str | None = None
+    """TIDINGS_SYSTEM_TRANSPORT: transport system email goes out through; unset: TIDINGS_DEFAULT_TRANSPORT."""
+    system_transport_settings: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
+    """TIDINGS_SYSTEM_TRANSPORT_SETTINGS: JSON object of that transport's settings (credentials: kept out of repr)."""
     soft_bounce_limit: int = 3
     """TIDINGS_SOFT_BOUNCE_LIMIT: this many soft bounces of an address within the window suppress it."""
     soft_bounce_window_days: int = 7
@@ -90,6 +97,16 @@ class Settings:
     def database(self) -> str:
         """The effective database URL."""
         return self.database_url or f"sqlite:///{self.data_dir / 'tidings.db'}"
+
+    @property
+    def system_from_address(self) -> str:
+        """The From of system email: TIDINGS_SYSTEM_FROM, else no-reply@ the public URL's host."""
+        return self.system_from or f"no-reply@{urlsplit(self.public_url).hostname}"
+
+    @property
+    def system_transport_kind(self) -> str:
+        """The transport system email goes out through."""
+        return self.system_transport or self.default_transport
 
     @property
     def is_postgres(self) -> bool:
@@ -125,6 +142,9 @@ class Settings:
             unsubscribe_mailto=_mailbox(get("TIDINGS_UNSUBSCRIBE_MAILTO") or None),
             delivery=_choice(env, "TIDINGS_DELIVERY", ("inline", "off")),
             default_transport=get("TIDINGS_DEFAULT_TRANSPORT") or "capture",
+            system_from=_mailbox(get("TIDINGS_SYSTEM_FROM") or None, "TIDINGS_SYSTEM_FROM"),
+            system_transport=get("TIDINGS_SYSTEM_TRANSPORT") or None,
+            system_transport_settings=_transport_settings(env),
             soft_bounce_limit=_number(env, "TIDINGS_SOFT_BOUNCE_LIMIT", 3, int),
             soft_bounce_window_days=_number(env, "TIDINGS_SOFT_BOUNCE_WINDOW_DAYS", 7, int),
             min_audience=_number(env, "TIDINGS_MIN_AUDIENCE", 1, int),
@@ -184,13 +204,40 @@ def _key_ids(raw: str) -> tuple[str, ...]:
     return ids
 
 
-def _mailbox(raw: str | None) -> str | None:
+def _mailbox(raw: str | None, name: str = "TIDINGS_UNSUBSCRIBE_MAILTO") -> str | None:
     # It goes inside <mailto:...> in a mail header: nothing that could end the URI or add header parameters.
     if raw is not None and not re.fullmatch(r"[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+", raw):
-        raise ConfigError(
-            "TIDINGS_UNSUBSCRIBE_MAILTO must be a plain address such as unsubscribe@example.com", value=raw
-        )
+        raise ConfigError(f"{name} must be a plain address such as unsubscribe@example.com", value=raw)
     return raw
+
+
+def _transport_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    # Checked at start-up against the transport's own Settings, so a typo fails now, not at the first send.
+    # Left unchecked when neither system variable is set: a default transport that needs settings (smtp)
+    # must not stop a deployment that sends no system email; that send is refused with the reason instead.
+    kind = env.get("TIDINGS_SYSTEM_TRANSPORT") or env.get("TIDINGS_DEFAULT_TRANSPORT") or "capture"
+    raw = env.get("TIDINGS_SYSTEM_TRANSPORT_SETTINGS") or ""
+    if not raw and not env.get("TIDINGS_SYSTEM_TRANSPORT"):
+        return {}
+    raw = raw or "{}"
+    import msgspec  # noqa: PLC0415 (the transports are imported only when a process reads its settings)
+
+    from interfaces.transports import registry  # noqa: PLC0415
+
+    try:
+        module = registry.module(kind)
+    except KeyError:
+        raise ConfigError(f"no transport {kind!r}", value=kind, transports=sorted(registry.MODULES)) from None
+    try:
+        settings = json.loads(raw)
+        msgspec.convert(settings, module.Settings)
+    except (ValueError, msgspec.ValidationError) as exc:
+        raise ConfigError(
+            f"TIDINGS_SYSTEM_TRANSPORT_SETTINGS must be a JSON object of {kind}'s settings: {exc}"
+        ) from None
+    if not isinstance(settings, dict):
+        raise ConfigError("TIDINGS_SYSTEM_TRANSPORT_SETTINGS must be a JSON object")
+    return settings
 
 
 _COMMON = {

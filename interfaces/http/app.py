@@ -35,6 +35,7 @@ from interfaces.http.outbox import OutboxController
 from interfaces.http.pages.routes import contact_pages
 from interfaces.http.preference_links import PreferenceLinksController
 from interfaces.http.preferences import ContactPreferencesController, PreferenceCategoriesController
+from interfaces.http.resubscribe import ResubscribeRequestsController, resubscribe_pages
 from interfaces.http.segments import SegmentsController
 from interfaces.http.suppressions import SuppressionsController
 from interfaces.http.tags import ContactTagsController, TagsController
@@ -105,6 +106,7 @@ def create_app(
             PreferenceCategoriesController,
             ContactPreferencesController,
             PreferenceLinksController,
+            ResubscribeRequestsController,
             SuppressionsController,
             TemplatesController,
             CampaignsController,
@@ -131,6 +133,7 @@ def create_app(
             segment_builder,
             ui_asset,
             contact_pages,
+            resubscribe_pages,
         ],
         lifespan=[lifespan],
         middleware=[RequestContextMiddleware()],
