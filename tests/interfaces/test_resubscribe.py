@@ -119,6 +119,11 @@ def test_the_audit_history_shows_who_asked_and_that_the_contact_confirmed(api: A
     assert confirmed["payload"]["source"] == "contact"
     assert confirmed["reason"] == "re-subscribe confirmation"
     assert confirmed["request_id"]
+    history = api.client.get(f"/api/v1/contacts/{contact_id}/preferences/history", headers=api.admin).json()
+    *_, shown_asked, shown_confirmed = history["events"]
+    assert (shown_asked["type"], shown_asked["actor"]) == ("ResubscribeRequested", f"api_key:{api.admin_id}")
+    assert shown_asked["changes"]["message_id"] == message_id
+    assert (shown_confirmed["type"], shown_confirmed["source"]) == ("OptedIn", "contact")
 
 
 def test_nothing_to_confirm_unless_opted_out_globally(api: Api) -> None:
