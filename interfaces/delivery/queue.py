@@ -99,7 +99,7 @@ def create_tables(db: Database) -> None:
 
 def snapshot(
     db: Database, *, run_id: UUID, campaign_id: UUID, occurrence: datetime,
-    recipients: Iterable[tuple[UUID, UUID, str, datetime]], now: datetime,
+    recipients: Iterable[tuple[UUID, UUID, str, datetime]], now: datetime, chunk: int = SNAPSHOT_CHUNK,
 ) -> int:  # fmt: skip
     """Queue ``recipients`` (message id, contact id, email, due instant) for ``run_id`` in one transaction.
 
@@ -113,13 +113,13 @@ def snapshot(
         queued = 0
         # In chunks, so a large audience is never held in memory as rows all at once.
         source = iter(recipients)
-        while chunk := list(islice(source, SNAPSHOT_CHUNK)):
+        while rows := list(islice(source, chunk)):
             tx.executemany(
                 f"INSERT INTO {QUEUE} (message_id, run_id, campaign_id, contact_id, email, status, next_attempt_at, "
                 "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(str(m), run, campaign, str(c), email, "pending", stamp(due), at) for m, c, email, due in chunk],
+                [(str(m), run, campaign, str(c), email, "pending", stamp(due), at) for m, c, email, due in rows],
             )
-            queued += len(chunk)
+            queued += len(rows)
         tx.execute(
             f"INSERT INTO {RUNS} (run_id, campaign_id, occurrence, audience, created_at) VALUES (?, ?, ?, ?, ?)",
             (run, campaign, stamp(occurrence), queued, at),

@@ -40,6 +40,7 @@ from domain.events import caused_by
 from domain.send_schedule import Schedule, due_at
 from interfaces.bootstrap import Container
 from interfaces.delivery import queue
+from interfaces.delivery.hand_over import HandOver
 from interfaces.delivery.throttle import TokenBucket
 from interfaces.link_keys import links_of
 from interfaces.rendering import Layout, Recipient, RenderError, compile_content
@@ -97,17 +98,6 @@ class WorkerSettings:
     pause_min_sample: int = 50
     poll_seconds: float = 1.0
     pass_seconds: float = 1.0  # a run's pass keeps handing batches over this long unless the throttle binds
-
-
-@dataclass
-class _HandOver:
-    """A batch with the transport: its claim, what was settled without sending, and the send in progress."""
-
-    token: UUID
-    claimed: list[queue.QueuedMessage]
-    skipped: list[tuple[UUID, str]]
-    failed: list[tuple[UUID, str]]
-    task: asyncio.Task[list[SendResult]]
 
 
 class DeliveryWorker:
@@ -246,7 +236,7 @@ class DeliveryWorker:
         # batch at a time is handed over and not yet recorded, so a crash leaves at most one in doubt (ADR 0005).
         ends = time.monotonic() + self.settings.pass_seconds
         handled = 0
-        handing: _HandOver | None = None
+        handing: HandOver | None = None
         try:
             while True:
                 token = uuid4()
@@ -263,8 +253,7 @@ class DeliveryWorker:
                         break
                 if messages:
                     await bucket.acquire(len(messages))
-                task = asyncio.create_task(self._hand_over(transport, messages))
-                handing = _HandOver(token, claimed, skipped, failed, task)
+                handing = HandOver.start(transport, token, claimed, messages, skipped=skipped, failed=failed)
                 handled += len(claimed)
                 # The pass ends when the throttle binds or after a while, so stopping, pausing and other runs
                 # are looked at between passes.
@@ -278,11 +267,7 @@ class DeliveryWorker:
             self._finish(run, campaign, now, "completed")
         return handled
 
-    @staticmethod
-    async def _hand_over(transport: Transport, messages: list[OutgoingMessage]) -> list[SendResult]:
-        return await transport.send(messages) if messages else []
-
-    async def _settle(self, run: queue.RunRow, campaign: Campaign, handing: _HandOver) -> bool:
+    async def _settle(self, run: queue.RunRow, campaign: Campaign, handing: HandOver) -> bool:
         """Wait for a hand-over and record it; whether the run's campaign was paused for its error rate."""
         results = await handing.task
         return await self._record(run, campaign, handing.token, handing.claimed, results=results,
@@ -323,20 +308,11 @@ class DeliveryWorker:
                 failed.append((q.message_id, f"render: {exc}"))
                 continue
             headers = {k: v for k, v in out.headers.items() if k not in ("To", "From")}
-            messages.append(
-                OutgoingMessage(
-                    message_id=q.message_id,
-                    campaign_id=campaign.id,
-                    contact_id=q.contact_id,
-                    from_address=out.headers.get("From", settings.from_address or ""),
-                    to=contact.email,
-                    subject=out.subject,
-                    html=out.html,
-                    text=out.text,
-                    headers=headers,
-                    run_id=q.run_id,
-                )
-            )
+            messages.append(OutgoingMessage(
+                message_id=q.message_id, campaign_id=campaign.id, contact_id=q.contact_id, to=contact.email,
+                from_address=out.headers.get("From", settings.from_address or ""), subject=out.subject,
+                html=out.html, text=out.text, headers=headers, run_id=q.run_id,
+            ))  # fmt: skip
         return messages, skipped, failed
 
     async def _record(

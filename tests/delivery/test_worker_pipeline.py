@@ -11,7 +11,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from domain.campaign_workflow import State
 from domain.delivery_run import run_id
@@ -117,3 +117,17 @@ def test_a_pass_ends_when_the_throttle_binds(live: Container) -> None:
 
     assert handed == 2 * BATCH and len(transport.handed) == 2 * BATCH
     assert Counter(r["status"] for r in queue.message_rows(live.db, run)) == {"sent": 8, "pending": 10}
+
+
+def test_a_snapshot_larger_than_a_chunk_queues_everyone_once(live: Container) -> None:
+    queue.create_tables(live.db)
+    run, campaign, now = uuid4(), uuid4(), datetime.now(UTC)
+    recipients = [(uuid4(), uuid4(), f"c{i}@example.org", now) for i in range(18)]
+
+    queued = queue.snapshot(live.db, run_id=run, campaign_id=campaign, occurrence=now, recipients=iter(recipients),
+                            now=now, chunk=5)  # fmt: skip
+
+    assert queued == 18
+    assert sorted(r["message_id"] for r in queue.message_rows(live.db, run)) == sorted(str(m) for m, *_ in recipients)
+    [snapshot] = [r for r in queue.open_runs(live.db) if r.run_id == run]
+    assert snapshot.audience == 18
