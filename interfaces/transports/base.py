@@ -13,16 +13,15 @@ under ``METADATA_KEY``.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from email import policy
-from email.generator import BytesGenerator
 from email.message import EmailMessage
 from email.utils import parseaddr
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
+
+from interfaces.transports.wire import wire_bytes
 
 HEADER = "X-Tidings-Message-Id"
 METADATA_KEY = "tidings_message_id"
@@ -75,16 +74,14 @@ class OutgoingMessage:
         return values
 
     def wire(self, *, utf8: bool = False, cte_type: str = "8bit") -> bytes:
-        """The MIME message as bytes for SMTP or a raw-message API.
+        """The message as bytes for SMTP or a raw-message API (7-bit clean whatever ``cte_type`` allows).
 
-        Header lines may run to RFC 5322's 998 characters: the email package's usual 78 would rewrite a
-        long ``List-Unsubscribe`` URI (a signed token, no spaces to fold at) as RFC 2047 encoded-words,
-        which RFC 2369 does not allow and mailbox providers do not decode.
+        Written directly (``interfaces.transports.wire``): the email package's generator costs more than
+        the SMTP exchange. Header lines may run to RFC 5322's 998 characters, so a long
+        ``List-Unsubscribe`` URI stays bare (RFC 2369 does not allow RFC 2047 encoded-words there).
         """
-        base = policy.SMTPUTF8 if utf8 else policy.SMTP
-        out = io.BytesIO()
-        BytesGenerator(out, policy=base.clone(max_line_length=998, cte_type=cte_type)).flatten(self.mime())
-        return out.getvalue()
+        del cte_type  # quoted-printable parts are 7-bit: they suit every server
+        return wire_bytes(self, utf8=utf8)
 
     def mime(self) -> EmailMessage:
         """The message as MIME: multipart/alternative with the text part first."""

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from email import message_from_bytes, policy
+from email.utils import formataddr
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from interfaces.transports.wire import HeaderInjection
 from tests.transports.messages import message
 
 tokens = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.", min_size=1, max_size=700)
@@ -21,3 +24,31 @@ def test_a_list_unsubscribe_uri_of_any_length_is_sent_bare(token: str, eight_bit
     assert b"=?utf-8?" not in raw
     assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
     assert message_from_bytes(raw, policy=policy.SMTP)["List-Unsubscribe"] == uri
+
+
+header_text = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=120)
+body_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\x00"), max_size=3000)
+
+
+@given(header_text, body_text, body_text, st.sampled_from(["Ada", "Zoë Ünal", "李雷", ""]))
+def test_the_bytes_parse_to_the_message_the_email_package_builds(subject: str, text: str, html: str, name: str) -> None:
+    sent = replace(message("ada@example.org"), subject=subject, text=text, html=html,
+                   from_address=formataddr((name, "news@example.com")))  # fmt: skip
+    ours = message_from_bytes(sent.wire(), policy=policy.default)
+    reference = sent.mime()
+
+    for name_ in ("From", "To", "Subject", "Message-ID", "X-Tidings-Message-Id", "List-Unsubscribe"):
+        assert str(ours[name_] or "") == str(reference[name_] or ""), name_
+    assert ours.get_content_type() == "multipart/alternative"
+    for subtype in ("plain", "html"):
+        got = ours.get_body((subtype,)).get_content()  # type: ignore[union-attr]
+        want = reference.get_body((subtype,)).get_content()  # type: ignore[union-attr]
+        # CRLF is the wire's line end; a reader sees lines either way.
+        assert got.replace("\r\n", "\n").rstrip("\n") == want.replace("\r\n", "\n").rstrip("\n"), subtype
+    assert all(len(line) <= 998 for line in sent.wire().split(b"\r\n"))
+    assert sent.wire().isascii()
+
+
+def test_a_line_break_in_a_header_is_refused() -> None:
+    with pytest.raises(HeaderInjection):
+        replace(message("ada@example.org"), subject="Hi\r\nBcc: eve@example.org").wire()
