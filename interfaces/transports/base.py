@@ -73,15 +73,14 @@ class OutgoingMessage:
             values["tidings_run_id"] = str(self.run_id)
         return values
 
-    def wire(self, *, utf8: bool = False, cte_type: str = "8bit") -> bytes:
-        """The message as bytes for SMTP or a raw-message API (7-bit clean whatever ``cte_type`` allows).
+    def wire(self, *, utf8: bool = False, cte_type: str = "7bit") -> bytes:
+        """The message as bytes for SMTP or a raw-message API (``cte_type="8bit"``: the receiver takes 8BITMIME).
 
         Written directly (``interfaces.transports.wire``): the email package's generator costs more than
         the SMTP exchange. Header lines may run to RFC 5322's 998 characters, so a long
         ``List-Unsubscribe`` URI stays bare (RFC 2369 does not allow RFC 2047 encoded-words there).
         """
-        del cte_type  # quoted-printable parts are 7-bit: they suit every server
-        return wire_bytes(self, utf8=utf8)
+        return wire_bytes(self, utf8=utf8, eight_bit=cte_type == "8bit")
 
     def mime(self) -> EmailMessage:
         """The message as MIME: multipart/alternative with the text part first."""

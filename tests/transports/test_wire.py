@@ -30,11 +30,15 @@ header_text = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"
 body_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\x00"), max_size=3000)
 
 
-@given(header_text, body_text, body_text, st.sampled_from(["Ada", "Zoë Ünal", "李雷", ""]))
-def test_the_bytes_parse_to_the_message_the_email_package_builds(subject: str, text: str, html: str, name: str) -> None:
+@given(header_text, body_text, body_text, st.sampled_from(["Ada", "Zoë Ünal", "李雷", ""]), st.booleans())
+def test_the_bytes_parse_to_the_message_the_email_package_builds(
+    subject: str, text: str, html: str, name: str, eight_bit: bool
+) -> None:
     sent = replace(message("ada@example.org"), subject=subject, text=text, html=html,
                    from_address=formataddr((name, "news@example.com")))  # fmt: skip
-    ours = message_from_bytes(sent.wire(), policy=policy.default)
+    cte = "8bit" if eight_bit else "7bit"
+    wire = sent.wire(cte_type=cte)
+    ours = message_from_bytes(wire, policy=policy.default)
     reference = sent.mime()
 
     for name_ in ("From", "To", "Subject", "Message-ID", "X-Tidings-Message-Id", "List-Unsubscribe"):
@@ -45,10 +49,17 @@ def test_the_bytes_parse_to_the_message_the_email_package_builds(subject: str, t
         want = reference.get_body((subtype,)).get_content()  # type: ignore[union-attr]
         # CRLF is the wire's line end; a reader sees lines either way.
         assert got.replace("\r\n", "\n").rstrip("\n") == want.replace("\r\n", "\n").rstrip("\n"), subtype
-    assert all(len(line) <= 998 for line in sent.wire().split(b"\r\n"))
-    assert sent.wire().isascii()
+    assert all(len(line) <= 998 for line in wire.split(b"\r\n"))
+    assert wire.isascii() or eight_bit
 
 
 def test_a_line_break_in_a_header_is_refused() -> None:
     with pytest.raises(HeaderInjection):
         replace(message("ada@example.org"), subject="Hi\r\nBcc: eve@example.org").wire()
+
+
+def test_a_line_longer_than_998_bytes_goes_quoted_printable_even_to_an_8bit_server() -> None:
+    long_line = "x" * 2000
+    wire = replace(message("ada@example.org"), html=long_line).wire(cte_type="8bit")
+    assert b"Content-Transfer-Encoding: quoted-printable" in wire
+    assert all(len(line) <= 998 for line in wire.split(b"\r\n"))
