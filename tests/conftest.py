@@ -73,3 +73,13 @@ def container(settings: Settings) -> Iterator[Container]:
     c = build(settings)
     yield c
     c.close()
+
+
+@pytest.fixture
+def live(container: Container) -> Iterator[Container]:
+    """The container with projections following the store in the background (the delivery worker reads them)."""
+    container.runner.start()
+    try:
+        yield container
+    finally:
+        container.runner.stop()

@@ -19,15 +19,6 @@ EMAILS = [f"person{i}@example.org" for i in range(4)]
 
 
 @pytest.fixture
-def live(container: Container) -> Iterator[Container]:
-    container.runner.start()
-    try:
-        yield container
-    finally:
-        container.runner.stop()
-
-
-@pytest.fixture
 def fake() -> Iterator[FakeSes]:
     with running() as server:
         yield server
