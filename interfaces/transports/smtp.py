@@ -22,6 +22,7 @@ from typing import Literal
 
 import aiosmtplib
 import msgspec
+from aiosmtplib.typing import SMTPStatus
 
 from interfaces.transports.base import Outcome, OutgoingMessage, SendResult
 
@@ -200,13 +201,45 @@ async def _transaction(client: aiosmtplib.SMTP, message: OutgoingMessage) -> aio
         raise
     try:
         await client.rcpt(recipient, encoding=encoding)
-        return await client.data(data)
+        return await _data(client, data)
     except aiosmtplib.SMTPServerDisconnected as exc:
         # After MAIL the message may be half-way in; never retried here (the worker decides).
         raise ConnectionError(f"connection lost mid-transaction: {exc}") from exc
     except aiosmtplib.SMTPResponseException:
         await _reset(client)
         raise
+
+
+async def _data(client: aiosmtplib.SMTP, data: bytes) -> aiosmtplib.SMTPResponse:
+    """DATA with bytes that are already CRLF-clean, dot-stuffed here by one C-level replace.
+
+    aiosmtplib's own ``data()`` normalizes line endings and dot-stuffs with two regular expressions over the
+    whole message: about 2.8 ms for a 110 KB newsletter here, more than rendering and writing it together.
+    ``wire_bytes`` only ever writes CRLF line ends, so that work is checked (three C-level counts) rather than
+    redone; anything else takes aiosmtplib's path. The exchange uses the protocol's public
+    ``execute_command``/``write``/``read_response``, and the pool gives each session to one transaction at a
+    time, so nothing else is written to it meanwhile.
+    """
+    protocol = client.protocol
+    crlf = data.count(b"\r\n")
+    if protocol is None or not data.endswith(b"\r\n") or data.count(b"\r") != crlf or data.count(b"\n") != crlf:
+        return await client.data(data)
+    stuffed = data.replace(b"\r\n.", b"\r\n..")
+    if stuffed.startswith(b"."):
+        stuffed = b"." + stuffed
+    timeout = client.timeout
+    try:
+        start = await protocol.execute_command(b"DATA", timeout=timeout)
+        if start.code != SMTPStatus.start_input:
+            raise aiosmtplib.SMTPDataError(start.code, start.message)
+        protocol.write(stuffed + b".\r\n")
+        reply = await protocol.read_response(timeout=timeout)
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
+        client.close()
+        raise
+    if reply.code != SMTPStatus.completed:
+        raise aiosmtplib.SMTPDataError(reply.code, reply.message)
+    return reply
 
 
 async def _reset(client: aiosmtplib.SMTP) -> None:
