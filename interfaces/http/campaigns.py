@@ -79,7 +79,7 @@ def _out(container: Container, row: CampaignRow) -> CampaignOut:
     return CampaignOut(
         row.id, row.name, row.notes, row.state, [a.value for a in row.allowed], row.paused_from,
         Settings(**row.settings), content, row.approved_version, row.approved_by, row.approved_at, row.scheduled_at,
-        row.created_at, row.created_by, row.updated_at,
+        row.created_at, row.created_by, row.updated_at, row.plan,
     )  # fmt: skip
 
 

@@ -35,6 +35,9 @@ def test_a_recurring_plan_is_scheduled_for_its_first_occurrence(api: Api, team: 
     assert first == datetime.fromisoformat(WALL).replace(tzinfo=UTC) - timedelta(hours=9)
     campaign = api.container.campaigns.get(UUID(response.json()["id"]))
     assert campaign.plan is not None and campaign.plan["rrule"] == "FREQ=WEEKLY"
+    shown = api.client.get(f"/api/v1/campaigns/{response.json()['id']}", headers=team["editor"]).json()["plan"]
+    assert shown == response.json()["plan"] == campaign.plan
+    assert (shown["kind"], shown["zone"], shown["quiet_hours"]["start"]) == ("recurring", "Asia/Tokyo", "21:00:00")
 
 
 def test_a_recurring_plan_may_end_at_a_utc_until(api: Api, team: dict[str, Any]) -> None:

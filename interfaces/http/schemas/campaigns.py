@@ -160,6 +160,9 @@ class CampaignOut(msgspec.Struct):
     created_at: str
     created_by: str
     updated_at: str
+    # The send plan while scheduled or sending (kind, wall, zone, rrule, quiet_hours; see docs/scheduling.md);
+    # None for a plain instant or when nothing is planned.
+    plan: dict[str, Any] | None = None
 
 
 class CampaignSummary(msgspec.Struct):
