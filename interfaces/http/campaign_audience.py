@@ -17,7 +17,6 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
-from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from domain.audience_size import audience_limits
@@ -25,6 +24,7 @@ from domain.campaign_settings import CampaignSettings
 from interfaces.bootstrap import Container
 from interfaces.http.auth import ANY_ROLE
 from interfaces.http.errors import documented
+from interfaces.http.paging import bad_cursor
 from interfaces.http.schemas.campaign_audience import AudienceOut, EstimatesOut, RecipientOut, RecipientsOut, RuleOut
 from interfaces.segment_cache import PreviewCache
 from projections.audience import MAX_LIMIT, BadCursor, audience, recipients
@@ -89,7 +89,7 @@ def recipients_of(
     try:
         page = recipients(container.db, settings, datetime.now(UTC), cursor=cursor, limit=limit, q=q or None)
     except BadCursor as exc:
-        raise ValidationException(str(exc), extra=[{"key": "cursor", "source": "query", "message": str(exc)}]) from None
+        raise bad_cursor(str(exc)) from None
     items = [RecipientOut(r.id, r.email, r.timezone, r.locale) for r in page.items]
     return RecipientsOut(items, page.next_cursor)
 

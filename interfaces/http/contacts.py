@@ -16,11 +16,12 @@ from domain.api_key import Role
 from domain.contact import KEEP
 from domain.contact import Contact as ContactAggregate
 from domain.contact_fields import clean_email
-from domain.errors import Invalid, NotFound
+from domain.errors import NotFound
 from domain.events import because
 from interfaces.bootstrap import Container
 from interfaces.http.auth import ANY_ROLE, require
 from interfaces.http.errors import documented
+from interfaces.http.paging import bad_cursor
 from interfaces.http.schemas.contacts import Contact, ContactCreate, ContactEventPage, ContactPage, ContactUpdate
 from interfaces.http.schemas.email_events import EmailEvent
 from projections.contacts import ContactRow, contact_events, find_by_email, get_contact, list_contacts
@@ -62,7 +63,7 @@ def _cursor(value: str | None) -> UUID | None:
     try:
         return UUID(value) if value else None
     except ValueError:
-        raise Invalid("cursor must be a value returned as next_cursor", field="cursor") from None
+        raise bad_cursor() from None
 
 
 class ContactsController(Controller):
@@ -133,7 +134,7 @@ class ContactsController(Controller):
     ) -> ContactEventPage:
         """Normalized email events sent to this contact's address, oldest first."""
         if cursor and not cursor.isdigit():
-            raise Invalid("cursor must be a value returned as next_cursor", field="cursor")
+            raise bad_cursor()
         rows = contact_events(container.db, _row(container, contact_id).email, int(cursor or 0), limit)
         items = [EmailEvent(**{k: v for k, v in r.items() if k not in ("seq", "dedup_key")}) for r in rows]
         return ContactEventPage(items, str(rows[-1]["seq"]) if len(rows) == limit else None)

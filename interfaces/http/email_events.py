@@ -11,10 +11,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, Parameter
 
 from domain.email_event import EmailEventType
-from domain.errors import Invalid, NotFound
+from domain.errors import NotFound
 from interfaces.bootstrap import Container
 from interfaces.http.auth import ANY_ROLE
 from interfaces.http.errors import documented
+from interfaces.http.paging import bad_cursor
 from interfaces.http.schemas.email_events import EmailEvent, EmailEventPage, QuarantinedItem, QuarantinePage
 from projections.email_events import EmailEventFilter, get_event, list_events, list_quarantine
 
@@ -25,7 +26,7 @@ def _cursor(value: str | None) -> int:
     if not value:
         return 0
     if not value.isdigit():
-        raise Invalid("cursor must be a value returned as next_cursor", cursor=value[:40])
+        raise bad_cursor()
     return int(value)
 
 

@@ -13,7 +13,6 @@ from uuid import UUID
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery, Parameter
 
 from domain.api_key import Role
@@ -21,6 +20,7 @@ from domain.errors import NotFound
 from interfaces.bootstrap import Container
 from interfaces.http.auth import require
 from interfaces.http.errors import documented
+from interfaces.http.paging import bad_cursor
 from interfaces.http.schemas.outbox import CapturedMessage, CapturedPage, CapturedSummary
 from interfaces.transports import capture
 from projections.db import Database
@@ -45,8 +45,7 @@ def _cursor(value: str | None) -> UUID | None:
     try:
         return UUID(value)
     except ValueError:
-        message = "cursor must be a value returned as next_cursor"
-        raise ValidationException(message, extra=[{"key": "cursor", "source": "query", "message": message}]) from None
+        raise bad_cursor() from None
 
 
 def _summary(c: capture.Captured) -> CapturedSummary:

@@ -14,11 +14,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from domain.api_key import Role
-from domain.errors import Invalid, NotFound
+from domain.errors import NotFound
 from domain.events import because
 from interfaces.bootstrap import Container
 from interfaces.http.auth import ANY_ROLE, require
 from interfaces.http.errors import documented
+from interfaces.http.paging import bad_cursor
 from interfaces.http.schemas.segments import (
     CountOut,
     MemberOut,
@@ -149,7 +150,7 @@ class SegmentsController(Controller):
             try:
                 UUID(cursor)
             except ValueError:
-                raise Invalid("cursor must be a value returned as next_cursor", cursor=cursor[:40]) from None
+                raise bad_cursor() from None
         rows = member_page(container.db, str(segment_id), cursor, limit)
         return MembersPage([_member(r) for r in rows], rows[-1]["id"] if len(rows) == limit else None)
 

@@ -57,4 +57,4 @@ def test_one_event_by_id_and_errors(api: Api) -> None:
     bad_type = api.client.get("/api/v1/email-events", params={"type": "exploded"}, headers=api.admin)
     assert bad_type.status_code == 400
     bad_cursor = api.client.get("/api/v1/email-events", params={"cursor": "abc"}, headers=api.admin)
-    assert bad_cursor.status_code == 422
+    assert bad_cursor.status_code == 400 and bad_cursor.json()["error"]["details"]["fields"][0]["key"] == "cursor"
