@@ -1,10 +1,11 @@
 """Caching of ad-hoc segment previews, invalidated by the events that can change their answer.
 
 A preview's key is the definition's hash plus the positions of the read models it is evaluated over
-(contacts, tags, activity, saved segments). Any event that can change the answer advances one of those
-positions, so a new key is used from then on and stale entries simply expire; nothing has to find and
-delete them. Definitions with windows relative to now also carry the minute, so "within 7 days" moves
-on. Redis holds the entries when configured (shared by every process), else a small in-process LRU.
+(contacts, tags, activity, saved segments, preferences, suppressions). Any event that can change the
+answer advances one of those positions, so a new key is used from then on and stale entries simply
+expire; nothing has to find and delete them. Definitions with windows relative to now also carry the
+minute, so "within 7 days" moves on. Redis holds the entries when configured (shared by every process),
+else a small in-process LRU.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import msgspec
 import redis.asyncio as aioredis
 
 TTL_SECONDS = 120
-READ_MODELS = ("contacts", "tags", "contact_activity", "segments")
+READ_MODELS = (
+    "contacts", "tags", "contact_activity", "contact_event_summary", "segments", "preferences", "suppressions",
+)  # fmt: skip
 
 
 def preview_key(definition: Any, sample: int, positions: dict[str, int], now: datetime) -> str:

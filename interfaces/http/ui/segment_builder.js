@@ -7,11 +7,16 @@ const EVENT_TYPES = ["opened", "clicked", "delivered", "bounced", "complained", 
   "deferred", "rejected", "failed", "resubscribed"];
 const OPS = ["eq", "neq", "lt", "lte", "gt", "gte", "between", "in", "not_in", "contains", "starts_with",
   "exists", "not_exists"];
+const YES_NO = [{ value: "true", label: "yes" }, { value: "false", label: "no" }];
+// These take true or false in the definition itself, so their yes/no select is the negation: an Exclude box
+// beside it would only allow double negatives.
+const YES_NO_KINDS = new Set(["opted_out", "suppressed"]);
 const DEBOUNCE_MS = 250;
 
 let previewSeq = 0;
 let previewTimer = null;
 let savedSegments = [];
+let categories = [];
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -46,14 +51,26 @@ function typed(text, kind) {
   return text;
 }
 
+// Refilled when the categories arrive, which may be after the row was added; a choice still offered is kept.
+function categoryOptions(s) {
+  const current = s.value;
+  s.replaceChildren(el("option", { value: "" }, categories.length ? "choose a category" : "no categories defined"),
+    ...categories.map((c) => el("option", { value: c.key }, `${c.name} (${c.key})`)));
+  s.value = categories.some((c) => c.key === current) ? current : "";
+  return s;
+}
+
 // -- condition rows -------------------------------------------------------------------------------
 
 function conditionRow(kind) {
   const row = el("div", { class: "condition", "data-kind": kind });
-  const negate = el("input", { type: "checkbox", name: "not" });
   const fields = el("span", { class: "fields" });
-  row.append(...labelled("Exclude", negate), fields);
-  negate.addEventListener("change", changed);
+  if (!YES_NO_KINDS.has(kind)) {
+    const negate = el("input", { type: "checkbox", name: "not" });
+    row.append(...labelled("Exclude", negate));
+    negate.addEventListener("change", changed);
+  }
+  row.append(fields);
 
   if (kind === "tag") {
     fields.append(...labelled("Tag path", el("input", { name: "tag", placeholder: "interests/sports" })));
@@ -73,6 +90,12 @@ function conditionRow(kind) {
     const options = [{ value: "", label: "choose a segment" },
       ...savedSegments.map((s) => ({ value: s.id, label: s.name }))];
     fields.append(...labelled("Member of", select("segment", options, "")));
+  } else if (kind === "subscribed") {
+    fields.append(...labelled("Subscribed to category", categoryOptions(el("select", { name: "subscribed" }))));
+  } else if (kind === "opted_out") {
+    fields.append(...labelled("Opted out (globally)", select("opted_out", YES_NO, "true")));
+  } else if (kind === "suppressed") {
+    fields.append(...labelled("Suppressed", select("suppressed", YES_NO, "true")));
   }
   row.append(el("button", { type: "button", class: "secondary", "aria-label": "Remove condition",
     onclick: () => { row.remove(); changed(); } }, "Remove"));
@@ -91,6 +114,9 @@ function groupBox(isRoot) {
     el("button", { type: "button", class: "secondary", onclick: add("attribute") }, "+ Field"),
     el("button", { type: "button", class: "secondary", onclick: add("event") }, "+ Activity"),
     el("button", { type: "button", class: "secondary", onclick: add("segment") }, "+ Segment"),
+    el("button", { type: "button", class: "secondary", onclick: add("subscribed") }, "+ Subscribed"),
+    el("button", { type: "button", class: "secondary", onclick: add("opted_out") }, "+ Opted out"),
+    el("button", { type: "button", class: "secondary", onclick: add("suppressed") }, "+ Suppressed"),
     el("button", { type: "button", class: "secondary", onclick: add("group") }, "+ Group"));
   if (!isRoot) {
     actions.append(el("button", { type: "button", class: "secondary", "aria-label": "Remove group",
@@ -131,6 +157,10 @@ function fromRow(row) {
     }
   } else if (kind === "segment") {
     node = { segment: field(row, "segment") };
+  } else if (kind === "subscribed") {
+    node = { subscribed: field(row, "subscribed") };
+  } else if (YES_NO_KINDS.has(kind)) {
+    node = { [kind]: field(row, kind) === "true" };
   }
   const negate = row.querySelector(':scope > input[name="not"]');
   return negate && negate.checked ? { not: node } : node;
@@ -237,15 +267,27 @@ async function loadSegments() {
   if (ok) savedSegments = payload;
 }
 
+async function loadCategories() {
+  if (!apiKey()) return;
+  const { ok, payload } = await api("GET", "/api/v1/preference-categories");
+  if (!ok) return;
+  categories = payload;
+  document.querySelectorAll('select[name="subscribed"]').forEach(categoryOptions);
+}
+
+function loadLists() {
+  return Promise.all([loadSegments(), loadCategories()]);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const keyInput = document.getElementById("api-key");
   keyInput.value = sessionStorage.getItem("tidings-api-key") || "";
   keyInput.addEventListener("change", async () => {
     sessionStorage.setItem("tidings-api-key", apiKey());
-    await loadSegments();
+    await loadLists();
     changed();
   });
   document.getElementById("root-group").append(groupBox(true));
   document.getElementById("save").addEventListener("click", save);
-  loadSegments();
+  loadLists();
 });
