@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from email.message import EmailMessage
 from email.utils import parseaddr
 from enum import StrEnum
+from functools import lru_cache
 from typing import Protocol
 from uuid import UUID
 

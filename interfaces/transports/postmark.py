@@ -84,9 +84,7 @@ class PostmarkTransport:
             results.extend(await self._post(part, body))
         return results
 
-    def _payloads(
-        self, messages: Sequence[OutgoingMessage]
-    ) -> Iterator[tuple[Sequence[OutgoingMessage], bytearray]]:
+    def _payloads(self, messages: Sequence[OutgoingMessage]) -> Iterator[tuple[Sequence[OutgoingMessage], bytearray]]:
         """Requests of at most ``max_batch`` messages and ``max_payload`` bytes, in order.
 
         Each request's JSON array is encoded straight into one buffer: a list of encoded messages joined into

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
 from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
+from email.message import Message
 
 import pytest
 from hypothesis import HealthCheck, given, settings
