@@ -39,6 +39,7 @@ from projections.api_keys import ApiKeysProjection
 from projections.audience import audience
 from projections.campaigns import CampaignsProjection
 from projections.contact_activity import ContactActivityProjection
+from projections.contact_event_summary import ContactEventSummaryProjection
 from projections.contact_imports import ContactImportsProjection
 from projections.contacts import ContactsProjection
 from projections.db import Database, dialect_of
@@ -112,6 +113,7 @@ def default_projections() -> list[Projection]:
         ContactsProjection(),
         ContactImportsProjection(),
         ContactActivityProjection(),
+        ContactEventSummaryProjection(),
         TagsProjection(),
         SegmentsProjection(),
         PreferencesProjection(),

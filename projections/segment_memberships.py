@@ -48,7 +48,9 @@ class SegmentMembershipsProjection(Projection):
 
     name = TABLE
     version = 1
-    after: ClassVar[tuple[str, ...]] = ("contacts", "tags", "contact_activity", SEGMENTS, "preferences", "suppressions")
+    after: ClassVar[tuple[str, ...]] = (
+        "contacts", "tags", "contact_activity", "contact_event_summary", SEGMENTS, "preferences", "suppressions",
+    )  # fmt: skip
     tick_seconds: ClassVar[float | None] = 300.0
 
     def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from domain.contact_fields import parse_datetime
 from projections.contact_activity import ContactActivityProjection
+from projections.contact_event_summary import ContactEventSummaryProjection, derive
 from projections.contacts import ContactsProjection, attribute_row
 from projections.db import Database, Tx
 from projections.email_events import stamp
@@ -21,10 +22,10 @@ from projections.preferences import PreferencesProjection
 from projections.suppressions import SuppressionsProjection
 from projections.tags import TagsProjection
 
-TABLES = ("contacts", "contacts_attributes", "tags", "tags_contacts", "contact_activity",
+TABLES = ("contacts", "contacts_attributes", "tags", "tags_contacts", "contact_activity", "contact_event_summary",
           "preferences", "preferences_choices", "preferences_categories", "suppressions")  # fmt: skip
-PROJECTIONS = (ContactsProjection(), TagsProjection(), ContactActivityProjection(), PreferencesProjection(),
-               SuppressionsProjection())  # fmt: skip
+PROJECTIONS = (ContactsProjection(), TagsProjection(), ContactActivityProjection(), ContactEventSummaryProjection(),
+               PreferencesProjection(), SuppressionsProjection())  # fmt: skip
 
 
 def instant(text: str) -> datetime | None:
@@ -118,6 +119,7 @@ def _insert(tx: Tx, world: World) -> None:
         "INSERT INTO contact_activity VALUES (?, ?, ?, ?, ?)",
         [(a.id, a.contact_id, a.type, a.campaign_id, stamp(a.occurred_at)) for a in world.activity],
     )
+    derive(tx)  # as a rebuild of the summary would leave it; its incremental upkeep has its own tests
     _insert_preferences(tx, world)
 
 

@@ -5,6 +5,11 @@ given window: ``within_days`` means at or after ``now - N days``; ``since`` is i
 exclusive. The contact matches when the count lies in ``[min_count, max_count]`` (``min_count``
 defaults to 1, ``max_count`` to unbounded), so ``{"event": "bounced", "min_count": 0, "max_count": 0}``
 holds for contacts with no bounce at all.
+
+"At least one event of a type at or after an instant" (no campaign, no ``until``) is the same as "the
+latest event of that type is at or after it", so that test reads one row of ``contact_event_summary``
+instead of probing the contact's events; counts above one and campaign or ``until`` windows count rows
+of ``contact_activity``.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from domain.email_event import EmailEventType
+from projections.contact_event_summary import TABLE as SUMMARY
 from projections.email_events import stamp
 from projections.segment_engine.sql import CONTACT, TRUE, Sql, Target, contact_in, joined
 from projections.segment_engine.syntax import Node, Parser, child, fail, only_keys
@@ -25,6 +31,7 @@ TYPES = tuple(t.value for t in EmailEventType)
 MAX_DAYS = 36_500
 MAX_COUNT = 1_000_000
 SOURCE = "contact_activity e"
+LATEST = f"{SUMMARY} s"
 
 
 @dataclass(frozen=True)
@@ -57,10 +64,22 @@ class Event:
             clauses.append(Sql("e.occurred_at < ?", (self.until,)))
         return joined("AND", clauses)
 
+    def _latest_at_or_after(self, target: Target) -> Sql:
+        """At least one event of the type at or after the windows' lower bound, from the latest one."""
+        bounds = [self.since] if self.since is not None else []
+        if self.within_days is not None:
+            bounds.append(stamp(target.now - timedelta(days=self.within_days)))
+        clauses = [Sql("s.type = ?", (self.type,))]
+        if bounds:
+            clauses.append(Sql("s.last_at >= ?", (max(bounds),)))  # stamps: string order is time order
+        return contact_in(target, LATEST, "s.contact_id", joined("AND", clauses))
+
     def _at_least(self, target: Target, count: int) -> Sql:
-        where = self._where(target)
         if count <= 0:
             return TRUE
+        if count == 1 and self.campaign is None and self.until is None:
+            return self._latest_at_or_after(target)
+        where = self._where(target)
         if count == 1:
             return contact_in(target, SOURCE, "e.contact_id", where)
         if target.dialect == "postgres":
