@@ -98,7 +98,9 @@ def _joined(parts: Parts, variables: Mapping[str, Any]) -> str:
     # One buffer for the whole message when the layout can be cut at its slot: the content is never copied.
     out = new_buffer()
     layout = "layout" if parts.escaped else "text layout"
-    if parts.around is None:
+    if parts.whole is not None:
+        render_into(parts.whole, layout, new_context(parts.whole, variables), out)
+    elif parts.around is None:
         content = new_buffer()
         _content_into(parts, variables, content)
         value = Markup(content.getvalue()) if parts.escaped else content.getvalue()

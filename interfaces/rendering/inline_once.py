@@ -71,6 +71,9 @@ class Parts:
     prefix: str  # the preheader's opening (its inlined ``<div>``), or ""
     preheader: BoundTemplate | None
     body: BoundTemplate
+    # Layout, preheader and body as one template, when rendering them in one scope cannot differ from
+    # rendering them apart (see ``_one_scope``): one context and one render a message instead of three.
+    whole: BoundTemplate | None = None
 
 
 @dataclass(frozen=True)
@@ -263,7 +266,32 @@ def parse_parts(parts: Cut, doc: Document, escaped: bool, slot: int) -> Parts:
     if "-" not in slot_source:
         with suppress(RenderError):
             around = (parse_once(escaped, before, name), parse_once(escaped, after, name))
-    return Parts(escaped, layout, around, parts.prefix, preheader, body)
+    whole = None
+    if around is not None and _one_scope(marked):
+        opening = parts.prefix + marked.restore(parts.preheader, escaped) if doc.preheader else ""
+        with suppress(RenderError):
+            whole = parse_once(escaped, before + opening + marked.restore(parts.body, escaped) + after, name)
+    return Parts(escaped, layout, around, parts.prefix, preheader, body, whole)
+
+
+# Tags that keep state in the render context (variables, counters, cycles, "changed since"), or that stop a
+# template early when met outside a loop: with any of them, one scope could show a part what another did.
+_TRIMMING = re.compile(r"^\{[{%]-|-[}%]\}$")
+_SCOPED_TAGS = frozenset({"assign", "increment", "decrement", "cycle", "ifchanged", "liquid", "break", "continue"})
+
+
+def _one_scope(marked: Marked) -> bool:
+    """Whether the parts rendered in one context give what each rendered in a context of its own gives.
+
+    The reference renders the content alone and prints it through the layout's slot, so nothing one part
+    assigns, counts or cycles is seen by another; and whitespace control cannot reach across parts, so no
+    trimming markup either (``{{-`` at the body's start would eat the layout's whitespace before it).
+    """
+    return not any(
+        t.name in _SCOPED_TAGS or _TRIMMING.search(t.source) or (t.name == "for" and "continue" in t.source)
+        for t in marked.tokens
+        if t.kind != "marker"
+    )
 
 
 def _slot(marked: Marked) -> int:

@@ -199,7 +199,9 @@ def test_the_compiled_message_is_the_reference_message(
 ) -> None:
     content = Content(subject="Hi {{ contact.attributes.first_name | default: 'x' }}", preheader=preheader,
                       html="".join(blocks))  # fmt: skip
-    assert compile_content(content, layout).html_fallback is None  # every block above inlines once
+    compiled = compile_content(content, layout)
+    assert compiled.html_fallback is None  # every block above inlines once
+    event("one scope" if compiled.html and compiled.html.whole else "parts apart")
     fast, slow = _both(content, layout, recipient)
     if isinstance(slow, tuple):
         assert fast == slow
@@ -264,3 +266,26 @@ def test_a_version_inlined_per_recipient_still_reads_its_text_once() -> None:
     bob = compiled.render(BOB, settings=SETTINGS, links=LINKS, now=NOW)
     assert bob.text.startswith("Hi <b>Bob & 'Co'</b>") and 'style="color: red;"' in bob.html
     assert f"[Unsubscribe]({bob.headers['List-Unsubscribe'][1:-1]})" in bob.text
+
+
+def test_parts_share_one_scope_only_where_no_part_could_see_another() -> None:
+    plain = compile_content(Content(subject="s", preheader="Hi {{ contact.email }}", html=_BLOCKS_PLAIN), LAYOUT)
+    assert plain.html is not None and plain.html.whole is not None
+    assert plain.text is not None and plain.text.whole is not None
+    fast, slow = _both(plain.content, LAYOUT, ANN)
+    _same(fast, slow)
+
+    # The content's assign must not reach the layout, as it cannot when they are rendered apart.
+    leaky = Layout("<html><body><div>{{ content }}</div><p>{{ who | default: 'nobody' }}</p></body></html>")
+    content = Content(subject="s", html="{% assign who = 'content' %}<p>{{ who }}</p>")
+    compiled = compile_content(content, leaky)
+    assert compiled.html is not None and compiled.html.whole is None
+    rendered = compiled.render(ANN, settings=SETTINGS, links=LINKS, now=NOW)
+    assert "<p>nobody</p>" in rendered.html and "<p>content</p>" in rendered.html
+
+
+_BLOCKS_PLAIN = (
+    "<p>Dear {{ contact.attributes.first_name | default: 'reader' }},</p>"
+    "{% if contact.attributes.vip %}<p class='vip'>VIP</p>{% else %}<div>regular</div>{% endif %}"
+    "<a href='{{ preferences_url }}'>prefs</a>"
+)
