@@ -16,6 +16,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from domain.api_key import Role
@@ -205,24 +206,38 @@ class CampaignsController(Controller):
         ]
 
 
+def _commented(action: str, operation_id: str, guard: Any, summary: str) -> HTTPRouteHandler:
+    """A transition whose body is only ``{comment?, reason?}``: ``POST /{action}`` (dashes for underscores)
+    calling ``Campaigns.<action>(campaign_id, comment)``."""
+
+    def handler(
+        self: Controller,
+        campaign_id: FromPath[UUID],
+        container: NamedDependency[Container],
+        data: JSONBody[Transition | None] = None,
+    ) -> CampaignOut:
+        body = data or Transition()
+        command = getattr(container.campaigns, action)
+        return _transition(container, campaign_id, body.reason, lambda: command(campaign_id, body.comment))
+
+    handler.__name__ = handler.__qualname__ = action
+    route = post(f"/{action.replace('_', '-')}", operation_id=operation_id, guards=[guard], status_code=200,
+                 sync_to_thread=True, responses=_TRANSITION_ERRORS, description=summary)  # fmt: skip
+    return route(handler)
+
+
 class CampaignTransitionsController(Controller):
     """The workflow: submit, approve, request changes, schedule, pause, resume, cancel."""
 
     path = "/campaigns/{campaign_id:uuid}"
     tags = ["campaigns"]
 
-    @post("/submit", operation_id="submitCampaign", guards=[EDITORS], status_code=200, sync_to_thread=True,
-          responses=_TRANSITION_ERRORS)  # fmt: skip
-    def submit(
-        self,
-        campaign_id: FromPath[UUID],
-        container: NamedDependency[Container],
-        data: JSONBody[Transition | None] = None,
-    ) -> CampaignOut:
-        """Validate and ask for review (422 with ``details.problems`` when something blocks it)."""
-        data = data or Transition()
-        command = lambda: container.campaigns.submit(campaign_id, data.comment)  # noqa: E731
-        return _transition(container, campaign_id, data.reason, command)
+    submit = _commented(
+        "submit",
+        "submitCampaign",
+        EDITORS,
+        "Validate and ask for review (422 with ``details.problems`` when something blocks it).",
+    )
 
     @post("/approve", operation_id="approveCampaign", guards=[APPROVERS], status_code=200, sync_to_thread=True,
           responses=_TRANSITION_ERRORS)  # fmt: skip
@@ -235,18 +250,12 @@ class CampaignTransitionsController(Controller):
         command = lambda: container.campaigns.approve(campaign_id, role, data.version, data.comment)  # noqa: E731
         return _transition(container, campaign_id, data.reason, command)
 
-    @post("/request-changes", operation_id="requestCampaignChanges", guards=[APPROVERS], status_code=200,
-          sync_to_thread=True, responses=_TRANSITION_ERRORS)  # fmt: skip
-    def request_changes(
-        self,
-        campaign_id: FromPath[UUID],
-        container: NamedDependency[Container],
-        data: JSONBody[Transition | None] = None,
-    ) -> CampaignOut:
-        """Send the campaign back to draft; ``comment`` (required) says what to change."""
-        data = data or Transition()
-        command = lambda: container.campaigns.request_changes(campaign_id, data.comment)  # noqa: E731
-        return _transition(container, campaign_id, data.reason, command)
+    request_changes = _commented(
+        "request_changes",
+        "requestCampaignChanges",
+        APPROVERS,
+        "Send the campaign back to draft; ``comment`` (required) says what to change.",
+    )
 
     @post("/schedule", operation_id="scheduleCampaign", guards=[OPERATORS], status_code=200, sync_to_thread=True,
           responses=_TRANSITION_ERRORS)  # fmt: skip
@@ -258,44 +267,6 @@ class CampaignTransitionsController(Controller):
         command = lambda: container.campaigns.schedule(campaign_id, plan, data.comment)  # noqa: E731
         return _transition(container, campaign_id, data.reason, command)
 
-    @post("/pause", operation_id="pauseCampaign", guards=[OPERATORS], status_code=200, sync_to_thread=True,
-          responses=_TRANSITION_ERRORS)  # fmt: skip
-    def pause(
-        self,
-        campaign_id: FromPath[UUID],
-        container: NamedDependency[Container],
-        data: JSONBody[Transition | None] = None,
-    ) -> CampaignOut:
-        """Hold a scheduled or sending campaign."""
-        data = data or Transition()
-        return _transition(
-            container, campaign_id, data.reason, lambda: container.campaigns.pause(campaign_id, data.comment)
-        )
-
-    @post("/resume", operation_id="resumeCampaign", guards=[OPERATORS], status_code=200, sync_to_thread=True,
-          responses=_TRANSITION_ERRORS)  # fmt: skip
-    def resume(
-        self,
-        campaign_id: FromPath[UUID],
-        container: NamedDependency[Container],
-        data: JSONBody[Transition | None] = None,
-    ) -> CampaignOut:
-        """Continue where the campaign was paused."""
-        data = data or Transition()
-        return _transition(
-            container, campaign_id, data.reason, lambda: container.campaigns.resume(campaign_id, data.comment)
-        )
-
-    @post("/cancel", operation_id="cancelCampaign", guards=[OPERATORS], status_code=200, sync_to_thread=True,
-          responses=_TRANSITION_ERRORS)  # fmt: skip
-    def cancel(
-        self,
-        campaign_id: FromPath[UUID],
-        container: NamedDependency[Container],
-        data: JSONBody[Transition | None] = None,
-    ) -> CampaignOut:
-        """Stop the campaign for good."""
-        data = data or Transition()
-        return _transition(
-            container, campaign_id, data.reason, lambda: container.campaigns.cancel(campaign_id, data.comment)
-        )
+    pause = _commented("pause", "pauseCampaign", OPERATORS, "Hold a scheduled or sending campaign.")
+    resume = _commented("resume", "resumeCampaign", OPERATORS, "Continue where the campaign was paused.")
+    cancel = _commented("cancel", "cancelCampaign", OPERATORS, "Stop the campaign for good.")
