@@ -5,25 +5,18 @@ Screenshots of each step go to test-artifacts/ (kept by the run, ignored by git)
 
 from __future__ import annotations
 
-import shutil
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from interfaces.bootstrap import Container
-from interfaces.http.app import create_app
+from tests.interfaces.browser import ARTIFACTS, phone_page, served
 from tests.interfaces.client import sign_in
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PUBLIC = "http://127.0.0.1:8000"
 
 
@@ -43,36 +36,19 @@ class Live:
 @pytest.fixture
 def live(container: Container) -> Iterator[Live]:
     _, headers = sign_in(container)
-    config = uvicorn.Config(
-        create_app(container, run_projections=True), host="127.0.0.1", port=0, log_config=None, access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    with httpx.Client(base_url=url, headers=headers) as http:
+    with served(container) as url, httpx.Client(base_url=url, headers=headers) as http:
         for key, name, text in (("news", "Weekly news", "The week's stories, every Friday."),
                                 ("offers", "Offers", "Discounts and early access.")):  # fmt: skip
             assert http.post("/api/v1/preference-categories", json={"key": key, "name": name, "description": text})
         contact = http.post("/api/v1/contacts", json={"email": "ann@example.com"}).json()["id"]
         links = http.post(f"/api/v1/contacts/{contact}/preference-links").json()
         yield Live(url, http, contact, links)
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
-        # A phone-sized window, and no JavaScript: the pages must work without it.
-        context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
-        yield context.new_page()
-        browser.close()
+    with phone_page(javascript=False) as opened:  # the pages must work without JavaScript
+        yield opened
 
 
 def _shoot(page: Page, name: str, backend: str) -> None:

@@ -7,24 +7,16 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from interfaces.bootstrap import Container
-from interfaces.http.app import create_app
+from tests.interfaces.browser import ARTIFACTS, phone_page, served
 from tests.interfaces.client import sign_in
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @dataclass
@@ -39,31 +31,14 @@ class Live:
 @pytest.fixture
 def live(container: Container) -> Iterator[Live]:
     _, headers = sign_in(container)
-    config = uvicorn.Config(
-        create_app(container, run_projections=True), host="127.0.0.1", port=0, log_config=None, access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=url, headers=headers) as http:
+    with served(container) as url, httpx.Client(base_url=url, headers=headers) as http:
         yield Live(url, headers["Authorization"].removeprefix("Bearer "), http)
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
-        context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone-sized window
-        yield context.new_page()
-        browser.close()
+    with phone_page() as opened:
+        yield opened
 
 
 def _contact(live: Live, email: str, tags: list[str], plan: str) -> None:
