@@ -10,22 +10,16 @@ CPU is not billed to the sender.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import itertools
-import signal
 
 import msgspec
 
+from bench import sink_server
+from bench.sink_server import Totals
+
 _ids = itertools.count(1)
 _decoder = msgspec.json.Decoder(list[msgspec.Raw])
-
-
-class Totals:
-    """What the sink has taken so far."""
-
-    messages = 0
-    bytes = 0
 
 
 class EspSink(asyncio.Protocol):
@@ -73,25 +67,9 @@ class EspSink(asyncio.Protocol):
             self.transport.write(head + answer)
 
 
-async def serve(port: int) -> None:
-    """Serve until SIGTERM or SIGINT, then print the totals."""
-    totals = Totals()
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: EspSink(totals), "127.0.0.1", port)
-    print(f"port {server.sockets[0].getsockname()[1]}", flush=True)
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    server.close()
-    print(f"messages {totals.messages} bytes {totals.bytes}", flush=True)
-
-
 def main() -> None:
     """Run the sink."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, default=0)
-    asyncio.run(serve(parser.parse_args().port))
+    sink_server.main(__doc__, EspSink)
 
 
 if __name__ == "__main__":

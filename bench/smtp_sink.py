@@ -10,20 +10,14 @@ bytes as they arrive and answers 250 with a queue id. Nothing is parsed or kept 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import itertools
-import signal
+
+from bench import sink_server
+from bench.sink_server import Totals
 
 EHLO = b"250-sink\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-PIPELINING\r\n250 SIZE 52428800\r\n"
 END = b"\r\n.\r\n"
-
-
-class Totals:
-    """What the sink has taken so far."""
-
-    messages = 0
-    bytes = 0
 
 
 _ids = itertools.count(1)
@@ -91,25 +85,9 @@ class SmtpSink(asyncio.Protocol):
         return b"502 Command not implemented\r\n"
 
 
-async def serve(port: int) -> None:
-    """Serve until SIGTERM or SIGINT, then print the totals."""
-    totals = Totals()
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SmtpSink(totals), "127.0.0.1", port)
-    print(f"port {server.sockets[0].getsockname()[1]}", flush=True)
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    server.close()
-    print(f"messages {totals.messages} bytes {totals.bytes}", flush=True)
-
-
 def main() -> None:
     """Run the sink."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, default=0)
-    asyncio.run(serve(parser.parse_args().port))
+    sink_server.main(__doc__, SmtpSink)
 
 
 if __name__ == "__main__":
