@@ -15,6 +15,7 @@ from application.intake import Delivery
 from domain.email_address import contact_id_for
 from domain.email_event import EmailEventType, NormalizedEvent
 from interfaces.bootstrap import Container
+from projections import segment_engine
 from projections.contact_event_summary import TABLE, derive
 
 T0 = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
@@ -134,3 +135,16 @@ def test_incremental_rows_equal_the_derived_rows_and_a_rebuild(container: Contai
     assert incremental == derived(container)
     container.runner.rebuild(TABLE)
     assert summary(container) == incremental
+
+
+def test_only_at_least_one_event_after_an_instant_reads_the_summary() -> None:
+    def reads(definition: dict[str, Any]) -> set[str]:
+        text = segment_engine.parse(definition).where("postgres", T0).text
+        return {t for t in (TABLE, "contact_activity") if t in text}
+
+    assert reads({"event": "opened"}) == {TABLE}
+    assert reads({"not": {"event": "opened", "within_days": 90, "since": "2026-01-01"}}) == {TABLE}
+    assert reads({"event": "bounced", "min_count": 0, "max_count": 0}) == {TABLE}
+    assert reads({"event": "opened", "max_count": 3}) == {TABLE, "contact_activity"}
+    for counted in ({"campaign": "c1"}, {"until": "2026-01-01"}, {"min_count": 2}):
+        assert reads({"event": "opened", **counted}) == {"contact_activity"}
