@@ -6,10 +6,11 @@ at or after some instant (``{"event": "opened", "within_days": 90}``, no campaig
 one) is then one probe of this small table, not a range probe into every event (ADR 0003 §4).
 
 The rows are derived from ``contact_activity`` (``after``), never from the events' own fields, so they
-follow its linking, de-duplication and re-normalization exactly. For every event of a batch, the pair its
-row now belongs to is recomputed from that table. A ``Renormalized`` delivery may move a row to another
-contact or type, re-time it or drop it: the pair it used to count for only changes when that row was the
-pair's latest, which ``last_id`` records, so those pairs are recomputed too (and removed when empty).
+follow its linking, de-duplication and re-normalization exactly. A ``Received`` delivery only adds rows,
+so each pair's latest moves forward to the batch's latest row of that pair, if later. A ``Renormalized``
+delivery may move a row to another contact or type, re-time it or drop it: the pairs its rows now belong
+to are recomputed from ``contact_activity``, and so is every pair whose latest was one of its rows (which
+``last_id`` records), removed when it has no row left.
 """
 
 from __future__ import annotations
@@ -41,6 +42,16 @@ _REFRESH = (
     f"JOIN {ACTIVITY} a ON a.id = t.latest WHERE 1 = 1 "
     "ON CONFLICT (type, contact_id) DO UPDATE SET last_at = excluded.last_at, last_id = excluded.last_id "
     f"WHERE {TABLE}.last_id <> excluded.last_id OR {TABLE}.last_at <> excluded.last_at"
+)
+# Received deliveries only add rows, so a pair's latest can only move to one of the batch's own rows: the
+# batch's latest per pair replaces the stored one when later (by time, then id), with no probe per pair.
+_ADVANCE = (
+    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) SELECT type, contact_id, occurred_at, id FROM "
+    "(SELECT type, contact_id, occurred_at, id, ROW_NUMBER() OVER "
+    f"(PARTITION BY type, contact_id ORDER BY occurred_at DESC, id DESC) AS n FROM {ACTIVITY} "
+    "WHERE id IN ({marks})) batch WHERE n = 1 "
+    "ON CONFLICT (type, contact_id) DO UPDATE SET last_at = excluded.last_at, last_id = excluded.last_id "
+    f"WHERE (excluded.last_at, excluded.last_id) > ({TABLE}.last_at, {TABLE}.last_id)"
 )
 _PAIRS_OF_ROWS = f"SELECT DISTINCT type, contact_id FROM {ACTIVITY} WHERE id IN ({{marks}})"
 _PAIRS_OF_LATEST = f"SELECT type, contact_id FROM {TABLE} WHERE last_id IN ({{marks}})"
@@ -90,8 +101,7 @@ class ContactEventSummaryProjection(Projection):
                 renormalized.extend(str(event_id(e.connection_id, key)) for key in dropped_keys(e))
         # Either way the pairs are recomputed from contact_activity as it is now, so order does not matter.
         for chunk in _chunks(sorted(set(received) - set(renormalized))):
-            marks = ", ".join("?" for _ in chunk)
-            tx.execute(_REFRESH.format(pairs=_PAIRS_OF_ROWS.format(marks=marks)), chunk)
+            tx.execute(_ADVANCE.format(marks=", ".join("?" for _ in chunk)), chunk)
         for chunk in _chunks(sorted(set(renormalized))):
             marks = ", ".join("?" for _ in chunk)
             pairs = f"{_PAIRS_OF_ROWS.format(marks=marks)} UNION {_PAIRS_OF_LATEST.format(marks=marks)}"

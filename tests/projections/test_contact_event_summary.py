@@ -74,6 +74,16 @@ def test_keeps_the_latest_event_of_each_type_per_contact(container: Container) -
     assert len(summary(container)) == 2
 
 
+def test_among_events_at_the_same_instant_the_latest_is_the_largest_id(container: Container) -> None:
+    deliver(container, *(event("ann@example.com", esp_id=f"e{i}") for i in range(4)))
+    deliver(container, event("ann@example.com", esp_id="e9"))
+
+    (row,) = summary(container)
+    ids = [r["id"] for r in container.db.query("SELECT id FROM contact_activity")]
+    assert row[3] == max(ids)
+    assert summary(container) == derived(container)
+
+
 def test_a_renormalization_that_moves_the_latest_event_away_recomputes_both_contacts(container: Container) -> None:
     delivery = deliver(container, hashed("bob@example.com", at=T0 + timedelta(days=1)))
     deliver(container, event("bob@example.com", esp_id="e2", at=T0))
