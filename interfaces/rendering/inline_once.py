@@ -38,6 +38,7 @@ import css_inline
 from liquid import BoundTemplate
 
 from interfaces.rendering.html_scan import Skeleton, SourceScan, contexts
+from interfaces.rendering.line_folding import fold
 from interfaces.rendering.liquid import parse_once
 from interfaces.rendering.liquid_tokens import Marked, Token, Unsupported
 from interfaces.rendering.message import RenderError
@@ -110,6 +111,7 @@ def document(layout_html: str | None, preheader: str, body: str) -> Document:
     except css_inline.InlineError as exc:
         raise Unsupported(f"css-inline: {exc}") from None
     _check_output(for_inliner, inlined, marked, dropped)
+    inlined = fold(inlined)  # lines SMTP can take as 8bit, so no message of the version needs quoted-printable
     droppable = frozenset(i for i, (kind, _) in scan.contexts.items() if kind in ("attribute", "escapable"))
     return Document(marked, inlined, slot_markers, pre_markers, droppable, not_inlined)
 
