@@ -7,6 +7,7 @@ import click
 from interfaces.cli.contacts import contacts
 from interfaces.cli.deliver import deliver
 from interfaces.cli.history import history
+from interfaces.cli.inbound import inbound_smtp
 from interfaces.cli.keys import keys
 from interfaces.cli.projections import projections
 from interfaces.cli.serve import serve, worker
@@ -27,6 +28,7 @@ cli.add_command(history)
 cli.add_command(webhooks)
 cli.add_command(contacts)
 cli.add_command(deliver)
+cli.add_command(inbound_smtp)
 
 if __name__ == "__main__":
     cli()

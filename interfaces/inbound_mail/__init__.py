@@ -1,0 +1,1 @@
+"""Mail we receive: unsubscribe requests sent to the ``List-Unsubscribe`` mailto address."""
