@@ -112,7 +112,8 @@ class Preferences(TidingsApplication):
                 effective_at=effective_at,
                 cause=cause,
             )
-            if changed:
+            # A fresh start alone is not worth a save; a change or a cause noted without one is.
+            if changed or (cause is not None and prefs.pending_events):
                 self.save(prefs)
             return prefs, changed
 
@@ -154,7 +155,7 @@ class Preferences(TidingsApplication):
         def attempt() -> bool:
             prefs = self._current(contact_id, source)
             changed = prefs.opt_in_if_newer(effective_at, cause, category, source)
-            if changed:
+            if changed or (cause is not None and prefs.pending_events):
                 self.save(prefs)
             return changed
 

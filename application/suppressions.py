@@ -33,7 +33,7 @@ class Suppressions(TidingsApplication):
         def attempt() -> bool:
             suppression = self.find(normalized) or Suppression.open(normalized, source, effective_at)
             changed = suppression.suppress(reason, source, cause, effective_at)
-            if changed:
+            if suppression.pending_events:  # a change, or a cause noted that changed nothing
                 self.save(suppression)
             return changed
 
@@ -52,8 +52,10 @@ class Suppressions(TidingsApplication):
 
         def attempt() -> bool:
             suppression = self.find(normalized)
-            changed = suppression is not None and suppression.lift(source, cause, effective_at, only_reason)
-            if changed:
+            if suppression is None:
+                return False
+            changed = suppression.lift(source, cause, effective_at, only_reason)
+            if suppression.pending_events:  # a change, or a cause noted that changed nothing
                 self.save(suppression)
             return changed
 

@@ -162,7 +162,12 @@ class ContactPreferences(TidingsAggregate):
                 self._unpaused(contact_id=self.contact_id, source=src, effective_at=at, cause=cause)
             else:
                 self._paused(contact_id=self.contact_id, until=new_pause, source=src, effective_at=at, cause=cause)
-        return len(self.pending_events) > before
+        changed = len(self.pending_events) > before
+        if not changed and cause is not None:
+            # Nothing to change, but the cause is remembered: replayed after a later change (a reactor's
+            # retry, a renormalize), it must not be decided again against the newer state.
+            self._cause_noted(contact_id=self.contact_id, source=src, effective_at=at, cause=cause)
+        return changed
 
     def opt_in_if_newer(
         self, effective_at: datetime, cause: str | None, category: str | None = None, source: object = Source.ESP
@@ -237,6 +242,11 @@ class ContactPreferences(TidingsAggregate):
     @event("ResubscribeRequested")
     def _resubscribe_requested(self, contact_id: UUID, message_id: UUID, requested_at: datetime) -> None:
         self.resubscribe_requested_at = requested_at
+
+    # Not a preference change: last_effective_at stays, as for ResubscribeRequested.
+    @event("CauseNoted")
+    def _cause_noted(self, contact_id: UUID, source: str, effective_at: datetime, cause: str) -> None:
+        self.causes.add(cause)
 
     @event("Unpaused")
     def _unpaused(self, contact_id: UUID, source: str, effective_at: datetime, cause: str | None) -> None:

@@ -83,7 +83,10 @@ class Suppression(TidingsAggregate):
         list), and it decides which lift may end the suppression.
         """
         why, src, at = clean_reason(reason).value, clean_source(source).value, clean_instant(effective_at)
-        if (cause is not None and cause in self.causes) or (self.active and self.reason == why):
+        if cause is not None and cause in self.causes:
+            return False
+        if self.active and self.reason == why:
+            self._note(cause, src, at)
             return False
         self._suppressed(address=self.address, reason_code=why, source=src, cause=cause, effective_at=at)
         return True
@@ -109,12 +112,23 @@ class Suppression(TidingsAggregate):
         """End the suppression (only one for ``only_reason`` when given); False when nothing was lifted."""
         src, at = clean_source(source).value, clean_instant(effective_at)
         wanted = None if only_reason is None else clean_reason(only_reason).value
-        if not self.active or (cause is not None and cause in self.causes):
+        if cause is not None and cause in self.causes:
             return False
-        if wanted is not None and self.reason != wanted:
+        if not self.active or (wanted is not None and self.reason != wanted):
+            self._note(cause, src, at)
             return False
         self._lifted(address=self.address, source=src, cause=cause, effective_at=at)
         return True
+
+    def _note(self, cause: str | None, source: str, effective_at: datetime) -> None:
+        # A policy's command that finds nothing to do still remembers its cause: replayed after a later
+        # change (a reactor's retry, a renormalize), it must not be decided again against the newer state.
+        if cause is not None:
+            self._cause_noted(address=self.address, source=source, cause=cause, effective_at=effective_at)
+
+    @event("CauseNoted")
+    def _cause_noted(self, address: str, source: str, cause: str, effective_at: datetime) -> None:
+        self.causes.add(cause)
 
     @event("Lifted")
     def _lifted(self, address: str, source: str, cause: str | None, effective_at: datetime) -> None:

@@ -79,6 +79,33 @@ def test_the_same_webhook_cause_applies_once(container: Container) -> None:
     assert container.preferences.get(cid).opted_out is False
 
 
+def test_a_cause_that_found_nothing_to_change_is_not_decided_again_after_a_later_change(
+    container: Container,
+) -> None:
+    # The ESP reports an unsubscribe while the contact is already opted out; an admin then resubscribes
+    # them; the same webhook event replayed (a reactor's retry, a renormalize) must not opt them out again.
+    cid = contact(container)
+    container.preferences.opt_out(cid, "contact", T0)
+
+    assert container.preferences.opt_out(cid, "esp", T0 + timedelta(minutes=1), cause="evt-1") is False
+    assert container.preferences.opt_in(cid, "admin", T0 + timedelta(hours=1)) is True
+    assert container.preferences.opt_out(cid, "esp", T0 + timedelta(minutes=1), cause="evt-1") is False
+
+    prefs = container.preferences.get(cid)
+    assert prefs.opted_out is False
+    names = [type(e).__name__ for e in container.preferences.events.get(preferences_id(cid))]
+    assert names == ["Started", "OptedOut", "CauseNoted", "OptedIn"]
+
+
+def test_a_noted_cause_leaves_the_time_of_our_last_change_alone(container: Container) -> None:
+    cid = contact(container)
+    container.preferences.opt_out(cid, "contact", T0)
+    container.preferences.opt_out(cid, "esp", T0 + timedelta(hours=2), cause="evt-1")
+
+    # An ESP resubscribe between our change and the noted cause is still newer than our last change.
+    assert container.preferences.resubscribe_if_newer(cid, T0 + timedelta(hours=1), "evt-2") is True
+
+
 def test_an_esp_resubscribe_applies_only_when_newer_than_our_last_change(container: Container) -> None:
     cid = contact(container)
     container.preferences.opt_out(cid, "contact", T0)

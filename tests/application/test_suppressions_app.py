@@ -41,6 +41,38 @@ def test_a_replayed_cause_does_not_re_suppress_a_lifted_address(container: Conta
     assert record is not None and record.active is False
 
 
+def test_a_bounce_reported_while_suppressed_is_not_decided_again_after_a_lift(container: Container) -> None:
+    container.suppressions.suppress("bob@example.com", "hard_bounce", "esp", "evt-1")
+    assert container.suppressions.suppress("bob@example.com", "hard_bounce", "esp", "evt-2") is False
+    assert container.suppressions.lift("bob@example.com", "admin") is True
+
+    assert container.suppressions.suppress("bob@example.com", "hard_bounce", "esp", "evt-2") is False
+    record = container.suppressions.find("bob@example.com")
+    assert record is not None and record.active is False
+
+
+def test_a_lift_that_found_nothing_to_lift_is_not_decided_again_after_a_suppression(
+    container: Container,
+) -> None:
+    container.suppressions.suppress("bob@example.com", "manual", "admin")
+    container.suppressions.lift("bob@example.com", "admin")
+    assert container.suppressions.lift("bob@example.com", "esp", "evt-9", only_reason="esp") is False
+    container.suppressions.suppress("bob@example.com", "esp", "esp", "evt-10")
+
+    assert container.suppressions.lift("bob@example.com", "esp", "evt-9", only_reason="esp") is False
+    record = container.suppressions.find("bob@example.com")
+    assert record is not None and record.active is True
+
+
+def test_a_repeat_without_a_cause_saves_nothing(container: Container) -> None:
+    container.suppressions.suppress("bob@example.com", "manual")
+    head = container.store.head()
+
+    assert container.suppressions.suppress("bob@example.com", "manual") is False
+    assert container.suppressions.lift("never@example.com", "esp", "evt-1") is False
+    assert container.store.head() == head
+
+
 def test_lifting_only_an_esp_suppression(container: Container) -> None:
     container.suppressions.suppress("bob@example.com", "complaint", "esp", "evt-1")
 

@@ -1,6 +1,7 @@
 """Any sequence of preference changes (any source, any order of effective times, replayed causes): the state
-is what a plain model predicts, an event is recorded exactly when something changed, and replaying what
-was recorded rebuilds the live aggregate. Likewise for a category's edits."""
+is what a plain model predicts, an event is recorded exactly when something changed (or, when a new cause
+changed nothing, the cause is noted), and replaying what was recorded rebuilds the live aggregate. Likewise
+for a category's edits."""
 
 from __future__ import annotations
 
@@ -68,12 +69,15 @@ class PreferenceChanges(RuleBasedStateMachine):
                                     paused_until=paused_until, source=source, effective_at=at, cause=cause)  # fmt: skip
 
         new = self._collect()
-        assert changed is bool(new) is (self.model != before), "an event exactly when something changed"
+        assert changed is (self.model != before)
+        noted = applies and not changed and cause is not None
+        assert [type(e).__name__ for e in new if type(e).__name__ == "CauseNoted"] == ["CauseNoted"] * noted
+        assert bool(new) is (changed or noted), "an event exactly when something changed or a new cause came"
         assert all((e.source, e.effective_at, e.cause) == (source, at, cause) for e in new)
-        if new:
+        if changed:
             self.last = at if self.last is None else max(self.last, at)
-            if cause is not None:
-                self.causes.add(cause)
+        if new and cause is not None:
+            self.causes.add(cause)
 
     @rule(at=instants, cause=causes, category=st.one_of(st.none(), st.just("news")))
     def esp_resubscribe(self, at: datetime, cause: str | None, category: str | None) -> None:
@@ -84,8 +88,12 @@ class PreferenceChanges(RuleBasedStateMachine):
         changed = self.prefs.opt_in_if_newer(at, cause, category)
 
         assert changed is (newer and fresh and not wanted)
+        new = self._collect()
+        noted = newer and fresh and wanted and cause is not None
+        assert [type(e).__name__ for e in new] == ["CauseNoted"] if noted else bool(new) is changed
+        if noted:
+            self.causes.add(cause)  # type: ignore[arg-type]
         if changed:
-            self._collect()
             if category is None:
                 self.model["opted_out"] = False
             else:

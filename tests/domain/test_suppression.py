@@ -36,10 +36,13 @@ def test_a_first_suppression_opens_the_record_under_the_normalized_address() -> 
     assert suppressed.effective_at == T0 + timedelta(seconds=5)
 
 
-def test_suppressing_again_for_the_same_reason_records_nothing() -> None:
+def test_suppressing_again_for_the_same_reason_changes_nothing_but_notes_the_cause() -> None:
     suppression = given_suppressed()
 
     assert suppression.suppress("hard_bounce", "esp", "evt-2") is False
+    assert [type(e) for e in suppression.collect_events()] == [Suppression.CauseNoted]
+    assert "evt-2" in suppression.causes
+    assert suppression.suppress("hard_bounce", "admin") is False
     assert suppression.collect_events() == []
 
 
@@ -86,7 +89,7 @@ def test_a_lift_for_one_reason_leaves_a_suppression_for_another() -> None:
 
     assert suppression.lift("esp", "evt-removed", only_reason="esp") is False
     assert suppression.active is True
-    assert suppression.collect_events() == []
+    assert [type(e) for e in suppression.collect_events()] == [Suppression.CauseNoted]
 
 
 def test_unknown_reasons_and_invalid_addresses_are_refused() -> None:
