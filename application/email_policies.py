@@ -1,9 +1,10 @@
 """Policies (ADR 0004 §5): what a normalized email event changes in what we may send, and issuing it.
 
 ``decide`` is pure: one event (plus the address's soft-bounce count and the known categories, which the
-caller reads) gives the commands it calls for. ``EmailPolicies`` issues them through the preference and
-suppression applications, attributed to the ESP connection, each carrying the event's stable id as its
-``cause``: aggregates ignore a cause they applied, so reacting to an event again changes nothing.
+caller reads) gives the commands it calls for. ``EmailPolicies`` applies them to the preference and
+suppression records (a batch of events in one transaction, ``PolicyBatch``), attributed to the ESP
+connection, each carrying the event's stable id as its ``cause``: aggregates ignore a cause they have
+seen, so reacting to an event again changes nothing.
 
 Preference changes need a contact; for an address that is no contact they are skipped (see README,
 Policies), while suppressions, which are per address, always apply.
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from application.preferences import Preferences, UnknownContact
+from application.policy_batch import PolicyBatch
+from application.preferences import Preferences, UnknownContact, retry_on_race
 from application.suppressions import Suppressions
 from domain.email_address import InvalidEmail, contact_id_for, normalize_email
 from domain.email_event import BounceClass, EmailEventType, NormalizedEvent
@@ -158,6 +160,17 @@ def reason_for(event: NormalizedEvent, cause: str) -> str:
     return f"ESP-reported {kind}: {event.provider_event_type} event {cause}"
 
 
+@dataclass(frozen=True)
+class Followed:
+    """One normalized event to follow, with what deciding on it needs (see ``decide``)."""
+
+    connection_id: UUID
+    event: NormalizedEvent
+    cause: str
+    soft_bounces: int = 0
+    request_id: str | None = None
+
+
 class EmailPolicies:
     """Issues the commands normalized email events call for, through the preference and suppression use cases."""
 
@@ -177,45 +190,75 @@ class EmailPolicies:
         request_id: str | None = None,
     ) -> int:
         """Decide and issue the event's commands as the ESP connection; returns how many changed something."""
-        commands = decide(event, cause, soft_bounces=soft_bounces, rule=self.rule, categories=categories)
-        if not commands:
-            return 0
-        with caused_by(esp_actor(connection_id), request_id, reason_for(event, cause)):
-            return sum(self.issue(command) for command in commands)
+        return self.follow_all([Followed(connection_id, event, cause, soft_bounces, request_id)], categories)
 
-    def issue(self, command: Command) -> bool:
-        """Issue one command; False when it changed nothing (or needs a contact that does not exist)."""
+    def follow_all(self, items: Sequence[Followed], categories: Mapping[str, bool] | None = None) -> int:
+        """Follow ``items`` in order, saving every change in one transaction; how many commands changed something.
+
+        A version clash (someone changed one of these records meanwhile) saves nothing, and the batch is
+        decided again on fresh state, as a single command would be.
+        """
+        rule = self.rule
+        decided = [
+            (item, commands)
+            for item in items
+            if (
+                commands := decide(
+                    item.event, item.cause, soft_bounces=item.soft_bounces, rule=rule, categories=categories
+                )
+            )
+        ]
+        if not decided:
+            return 0
+
+        def attempt() -> int:
+            batch = PolicyBatch(self.preferences, self.suppressions)
+            changed = 0
+            for item, commands in decided:
+                with caused_by(esp_actor(item.connection_id), item.request_id, reason_for(item.event, item.cause)):
+                    changed += sum(self._issue(batch, command) for command in commands)
+            batch.commit()
+            return changed
+
+        return retry_on_race(attempt)
+
+    def _issue(self, batch: PolicyBatch, command: Command) -> bool:
+        """Apply one command to the batch's records; False when it changed nothing (or needs a missing contact)."""
         try:
-            return self._issue(command)
+            return self._apply(batch, command)
         except (UnknownContact, UnknownCategory, CategoryArchived):
             # No contact: preferences need one (README, Policies). A category archived or dropped since
             # the caller read the list: an answer, not a failure to retry forever.
             return False
 
-    def _issue(self, command: Command) -> bool:
+    def _apply(self, batch: PolicyBatch, command: Command) -> bool:
         esp = Source.ESP
         match command:
             case Suppress():
-                return self._suppress(command)
+                return self._suppress(batch, command)
             case LiftEspSuppression():
-                return self._lift(command)
+                return self._lift(batch, command)
             case OptOut(contact_id, None, cause, at):
-                return self.preferences.opt_out(contact_id, esp, at, cause)
+                return batch.preferences(contact_id).change(opted_out=True, source=esp, effective_at=at, cause=cause)
             case OptOut(contact_id, category, cause, at) if category is not None:
-                return self.preferences.choose(contact_id, {category: False}, esp, at, cause)
+                choices = {category: False}
+                prefs = batch.preferences(contact_id, choices)
+                return prefs.change(categories=choices, source=esp, effective_at=at, cause=cause)
             case Resubscribe(contact_id, category, cause, at):
-                return self.preferences.resubscribe_if_newer(contact_id, at, cause, category, esp)
+                prefs = batch.preferences(contact_id, {category: True} if category else None)
+                return prefs.opt_in_if_newer(at, cause, category, esp)
         raise TypeError(f"not a policy command: {command!r}")
 
-    def _suppress(self, command: Suppress) -> bool:
+    def _suppress(self, batch: PolicyBatch, command: Suppress) -> bool:
         if command.reason is Reason.ESP:
-            current = self.suppressions.find(command.address)
+            current = batch.suppression(command.address)
             if current is not None and current.active and current.reason != Reason.ESP:
                 return False  # the ESP's list must not replace a reason of our own, which only we lift
-        return self.suppressions.suppress(command.address, command.reason, Source.ESP, command.cause, command.at)
+        record = batch.suppression_to_change(command.address, command.at)
+        return record.suppress(command.reason, Source.ESP, command.cause, command.at)
 
-    def _lift(self, command: LiftEspSuppression) -> bool:
-        current = self.suppressions.find(command.address)
+    def _lift(self, batch: PolicyBatch, command: LiftEspSuppression) -> bool:
+        current = batch.suppression(command.address)
         if current is None or (current.suppressed_at is not None and command.at < current.suppressed_at):
             return False  # a removal older than the suppression in force predates it
-        return self.suppressions.lift(command.address, Source.ESP, command.cause, command.at, only_reason=Reason.ESP)
+        return current.lift(Source.ESP, command.cause, command.at, only_reason=Reason.ESP)

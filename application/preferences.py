@@ -99,7 +99,7 @@ class Preferences(TidingsApplication):
     ) -> tuple[ContactPreferences, bool]:
         """Apply the given settings in one atomic save; the preferences and whether anything changed."""
         self._require_contact(contact_id)
-        self._check_categories(categories or {})
+        self.check_categories(categories or {})
 
         def attempt() -> tuple[ContactPreferences, bool]:
             prefs = self._current(contact_id, source)
@@ -150,7 +150,7 @@ class Preferences(TidingsApplication):
     ) -> bool:  # fmt: skip
         """An ESP-reported resubscribe: applied only when it happened after our last change (ours wins)."""
         self._require_contact(contact_id)
-        self._check_categories({category: True} if category else {})
+        self.check_categories({category: True} if category else {})
 
         def attempt() -> bool:
             prefs = self._current(contact_id, source)
@@ -189,7 +189,8 @@ class Preferences(TidingsApplication):
         except NotFound:
             raise UnknownContact(f"contact {contact_id} not found", contact_id=str(contact_id)) from None
 
-    def _check_categories(self, choices: Mapping[str, object]) -> None:
+    def check_categories(self, choices: Mapping[str, object]) -> None:
+        """``UnknownCategory`` for a key never defined; ``CategoryArchived`` for opting in to an archived one."""
         # Unsubscribing from an archived category is allowed (it only ever sends less); opting in is not.
         for key, subscribed in clean_choices(choices).items():
             category = self.category(key)

@@ -245,7 +245,7 @@ def test_a_redelivered_event_that_found_nothing_to_do_does_not_undo_a_newer_chan
     cid = contact(container)
     container.preferences.opt_out(cid, "admin", effective_at=T0)
     unsubscribe = ev(T.UNSUBSCRIBED, "u1", at=T0 + timedelta(minutes=1))
-    deliver(container, unsubscribe)  # already opted out: nothing to record, so no cause remembered
+    deliver(container, unsubscribe)  # already opted out: nothing changes, the cause is only noted
     deliver(container, ev(T.RESUBSCRIBED, "r1", at=T0 + timedelta(minutes=2)))
     assert effective_preferences(container.db, cid).opted_out is False
 
