@@ -18,6 +18,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.errors import Invalid
+from domain.free_text import refuse_nul
 
 MAX_SUBJECT = 998  # RFC 5322 line limit; lint warns far earlier
 MAX_PREHEADER = 1000
@@ -65,6 +66,7 @@ def _single_line(value: str, field: str, limit: int) -> str:
     # A line break in a header value would let content inject headers of its own.
     if "\r" in value or "\n" in value:
         raise InvalidContent(f"{field} must be a single line", field=field)
+    refuse_nul(value, field, InvalidContent)
     if len(value) > limit:
         raise InvalidContent(f"{field} must be at most {limit} characters", field=field, length=len(value))
     return value
@@ -73,6 +75,7 @@ def _single_line(value: str, field: str, limit: int) -> str:
 def _body(value: str | None, field: str) -> str | None:
     if value is not None and len(value) > MAX_BODY:
         raise InvalidContent(f"{field} must be at most {MAX_BODY} characters", field=field, length=len(value))
+    refuse_nul(value, field, InvalidContent)
     return value
 
 

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from domain.email_address import normalize_email
 from domain.errors import Invalid
+from domain.free_text import refuse_nul
 from domain.preference_category import clean_key
 from domain.preference_sources import clean_instant as _clean_instant
 
@@ -55,6 +56,7 @@ def clean_settings(settings: CampaignSettings) -> CampaignSettings:
     from_name = settings.from_name.strip()
     if "\r" in from_name or "\n" in from_name or len(from_name) > MAX_FROM_NAME:
         raise InvalidSettings(f"from_name is one line of at most {MAX_FROM_NAME} characters", field="from_name")
+    refuse_nul(from_name, "from_name", InvalidSettings)
     include = _segments(settings.include_segments, "include_segments")
     exclude = _segments(settings.exclude_segments, "exclude_segments")
     if set(include) & set(exclude):
@@ -88,6 +90,7 @@ def clean_notes(value: str) -> str:
     text = value.strip()
     if len(text) > MAX_NOTES:
         raise Invalid(f"notes must be at most {MAX_NOTES} characters", field="notes")
+    refuse_nul(text, "notes", Invalid)
     return text
 
 
@@ -96,6 +99,7 @@ def clean_comment(value: str | None) -> str | None:
     text = (value or "").strip()
     if len(text) > MAX_COMMENT:
         raise Invalid(f"a comment must be at most {MAX_COMMENT} characters", field="comment")
+    refuse_nul(text, "comment", Invalid)
     return text or None
 
 

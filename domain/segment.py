@@ -15,6 +15,7 @@ from eventsourcing.domain import event
 from domain.api_key import clean_name
 from domain.errors import Invalid, RuleViolated
 from domain.events import TidingsAggregate
+from domain.free_text import refuse_nul
 
 MAX_DESCRIPTION = 2000
 
@@ -36,6 +37,7 @@ def clean_description(value: str) -> str:
     text = value.strip()
     if len(text) > MAX_DESCRIPTION:
         raise InvalidDescription(f"description must be at most {MAX_DESCRIPTION} characters", length=len(text))
+    refuse_nul(text, "description", InvalidDescription)
     return text
 
 

@@ -18,6 +18,7 @@ from eventsourcing.domain import event
 
 from domain.errors import Conflict, Invalid, NotFound, RuleViolated
 from domain.events import TidingsAggregate
+from domain.free_text import refuse_nul
 from domain.ids import TAG_CATALOGUE
 from domain.tag_paths import MAX_DEPTH, check_slug, join_path, parse_path
 
@@ -73,6 +74,7 @@ def clean_description(text: str) -> str:
     """The description, or ``InvalidTagDetails``."""
     if len(text) > MAX_DESCRIPTION:
         raise InvalidTagDetails(f"a description has at most {MAX_DESCRIPTION} characters", field="description")
+    refuse_nul(text, "description", InvalidTagDetails)
     return text
 
 

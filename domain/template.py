@@ -17,6 +17,7 @@ from domain.api_key import clean_name
 from domain.campaign_content import MAX_BODY
 from domain.errors import Invalid
 from domain.events import TidingsAggregate
+from domain.free_text import refuse_nul
 
 CONTENT_SLOT = "{{ content }}"
 SLOT_PATTERN = re.compile(r"\{\{-?\s*content\s*-?\}\}")
@@ -32,6 +33,7 @@ def clean_layout(value: str, field: str) -> str:
     """``value`` when it holds the content slot exactly once, else ``InvalidLayout`` naming ``field``."""
     if len(value) > MAX_BODY:
         raise InvalidLayout(f"{field} must be at most {MAX_BODY} characters", field=field, length=len(value))
+    refuse_nul(value, field, InvalidLayout)
     slots = len(SLOT_PATTERN.findall(value))
     if slots != 1:
         raise InvalidLayout(

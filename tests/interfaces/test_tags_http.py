@@ -50,6 +50,15 @@ def test_a_bad_path_is_a_422_naming_the_segment(api: Api) -> None:
     assert details["position"] == 1
 
 
+def test_a_nul_character_in_a_description_is_a_422_and_the_read_models_keep_going(api: Api) -> None:
+    # PostgreSQL text cannot hold U+0000: stored as an event, it would stop the tags projection for good.
+    response = api.client.post(TAGS, json={"path": "vip", "description": "a\u0000b"}, headers=api.admin)
+
+    assert error_of(response, 422, "invalid_tag_details")["field"] == "description"
+    create(api, "vip", description="fine")
+    assert api.client.get(f"{TAGS}/vip", headers=api.admin).json()["description"] == "fine"
+
+
 def test_a_duplicate_path_is_a_409(api: Api) -> None:
     create(api, "vip")
 
