@@ -9,10 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 from uuid import UUID
-
-from eventsourcing.persistence import StoredEvent
 
 from application.base import TidingsApplication
 from domain.contact import KEEP, Contact
@@ -86,42 +83,4 @@ class Contacts(TidingsApplication):
 
     def load_many(self, contact_ids: Sequence[UUID]) -> dict[UUID, Contact]:
         """The existing contacts among ``contact_ids``, read from the store in one query."""
-        rebuilt: dict[UUID, Any] = {}
-        for stored in _select_events(self.recorder, contact_ids):
-            event: Any = self.mapper.to_domain_event(stored)
-            rebuilt[event.originator_id] = event.mutate(rebuilt.get(event.originator_id))
-        return {cid: c for cid, c in rebuilt.items() if isinstance(c, Contact)}
-
-
-_CHUNK = 900  # below SQLite's oldest limit of 999 parameters
-
-
-def _select_events(recorder: Any, ids: Sequence[UUID]) -> list[StoredEvent]:
-    """Every stored event of these aggregates, in version order per aggregate.
-
-    The library reads one aggregate per query; an import batch needs a thousand at once, so this asks
-    the recorder's own datastore directly (a read, and only of the events table the library owns).
-    """
-    return [e for i in range(0, len(ids), _CHUNK) for e in _select_chunk(recorder, ids[i : i + _CHUNK])]
-
-
-def _select_chunk(recorder: Any, ids: Sequence[UUID]) -> list[StoredEvent]:
-    datastore = recorder.datastore
-    table = recorder.events_table_name
-    columns = "originator_id, originator_version, topic, state"
-    if type(datastore).__name__.startswith("Postgres"):
-        from psycopg.sql import SQL, Identifier  # noqa: PLC0415 - only the PostgreSQL store needs psycopg
-
-        query = SQL(
-            "SELECT " + columns + " FROM {}.{} WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
-        ).format(Identifier(datastore.schema), Identifier(table))
-        with datastore.get_connection() as conn, conn.cursor() as cursor:
-            cursor.execute(query, (list(ids),))
-            rows = cursor.fetchall()
-        return [StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])) for r in rows]
-    marks = ", ".join("?" for _ in ids)
-    where = f"originator_id IN ({marks}) ORDER BY originator_id, originator_version"
-    with datastore.transaction(commit=False) as cursor:
-        cursor.execute(f"SELECT {columns} FROM {table} WHERE {where}", [i.hex for i in ids])
-        rows = cursor.fetchall()
-    return [StoredEvent(UUID(r["originator_id"]), r["originator_version"], r["topic"], r["state"]) for r in rows]
+        return self.load_many_of(contact_ids, Contact)

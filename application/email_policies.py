@@ -211,8 +211,14 @@ class EmailPolicies:
         if not decided:
             return 0
 
+        every = [c for _, commands in decided for c in commands]
+        addresses = {c.address for c in every if isinstance(c, Suppress | LiftEspSuppression)}
+        contacts = {c.contact_id for c in every if isinstance(c, OptOut | Resubscribe)}
+
         def attempt() -> int:
             batch = PolicyBatch(self.preferences, self.suppressions)
+            if len(decided) > 1:
+                batch.prefetch(addresses, contacts)
             changed = 0
             for item, commands in decided:
                 with caused_by(esp_actor(item.connection_id), item.request_id, reason_for(item.event, item.cause)):

@@ -9,7 +9,7 @@ with a concurrent writer saves nothing, and the caller decides the whole batch a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from uuid import UUID
 
@@ -19,7 +19,7 @@ from domain.contact import Contact
 from domain.contact_preferences import ContactPreferences, preferences_id
 from domain.errors import NotFound
 from domain.preference_sources import Source
-from domain.suppression import Suppression
+from domain.suppression import Suppression, suppression_id
 
 
 class PolicyBatch:
@@ -31,6 +31,18 @@ class PolicyBatch:
         self._suppression: dict[str, Suppression | None] = {}
         self._prefs: dict[UUID, ContactPreferences] = {}
         self._contacts: dict[UUID, bool] = {}
+
+    def prefetch(self, addresses: Iterable[str], contact_ids: Iterable[UUID]) -> None:
+        """Read these addresses' suppressions and these contacts (and their preferences) in a few queries,
+        instead of one query each on first use."""
+        wanted = {suppression_id(a): a for a in addresses if a not in self._suppression}
+        found = self._suppressions.load_many_of(list(wanted), Suppression)
+        self._suppression.update({address: found.get(sid) for sid, address in wanted.items()})
+        contacts = [c for c in dict.fromkeys(contact_ids) if c not in self._contacts]
+        existing = self._preferences.load_many_of(contacts, Contact)
+        self._contacts.update({c: c in existing for c in contacts})
+        prefs = self._preferences.load_many_of([preferences_id(c) for c in existing], ContactPreferences)
+        self._prefs.update({p.contact_id: p for p in prefs.values()})
 
     def suppression(self, address: str) -> Suppression | None:
         """The address's suppression record as this batch has left it; None when it never was suppressed."""

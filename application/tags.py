@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from application.base import TidingsApplication
-from application.contacts import _select_events as select_events
+from application.bulk_read import select_events
 from application.store import EventStoreResources
 from domain.errors import Conflict, Invalid
 from domain.ids import TAG_CATALOGUE
