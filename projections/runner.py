@@ -29,6 +29,8 @@ POSITIONS_TABLE = "projection_positions"
 # short (a busy service); a long one (a rebuild, a runner that was down) goes projection by projection.
 IDLE_SCAN_LIMIT = 20_000
 Progress = Callable[[int, int], None]
+# (position read from, head read up to, topics) -> (position reached, decoded events)
+SharedReads = dict[tuple[int, int, tuple[str, ...]], tuple[int, list[Any]]]
 
 
 class PositionMoved(Exception):
@@ -143,19 +145,25 @@ class ProjectionRunner:
         """Apply one batch; returns how many events it applied."""
         return self._step(name)[0]
 
-    def _step(self, name: str) -> tuple[int, bool]:
+    def _step(self, name: str, shared: SharedReads | None = None) -> tuple[int, bool]:
         # Returns (events applied, whether the position moved): a batch may only skip other topics.
         projection = self.projections[name]
         head = self._ceiling(projection)
         start = self.position(name)
         if start >= head:
             return 0, False
-        notifications = self.store.recorder.select_notifications(
-            start=start, limit=self.batch_size, stop=head, topics=projection.topics, inclusive_of_start=False
-        )
-        # A short batch means every matching event up to head was read: jump to head.
-        end = notifications[-1].id if len(notifications) == self.batch_size else head
-        events = [self.mapper.to_domain_event(n) for n in notifications]
+        key = (start, head, projection.topics)
+        if shared is not None and key in shared:
+            end, events = shared[key]
+        else:
+            notifications = self.store.recorder.select_notifications(
+                start=start, limit=self.batch_size, stop=head, topics=projection.topics, inclusive_of_start=False
+            )
+            # A short batch means every matching event up to head was read: jump to head.
+            end = notifications[-1].id if len(notifications) == self.batch_size else head
+            events = [self.mapper.to_domain_event(n) for n in notifications]
+            if shared is not None and end == head:
+                shared[key] = (end, events)
         if isinstance(projection, Reactor):
             # Commands go to the event store, not into this transaction: react first, then advance.
             # A crash in between re-runs the batch, which idempotent commands make harmless.
@@ -168,11 +176,11 @@ class ProjectionRunner:
             projection.apply(tx, events)
         return len(events), True
 
-    def catch_up(self, name: str, progress: Progress | None = None) -> int:
+    def catch_up(self, name: str, progress: Progress | None = None, shared: SharedReads | None = None) -> int:
         """Apply batches until the projection reaches the head; returns events applied."""
         done = 0
         while True:
-            applied, moved = self._step(name)
+            applied, moved = self._step(name, shared)
             if not moved:
                 return done
             done += applied
@@ -189,9 +197,13 @@ class ProjectionRunner:
         if behind:
             behind = self._skip_idle(behind, lagging, head)
         total = 0
+        # Projections that follow the same topics from the same position up to the head read the same
+        # events: read and decode them once per pass. Only a batch that reaches the head is kept (the
+        # steady state of a busy service); a long catch-up would hold every batch of it in memory.
+        shared: SharedReads = {}
         for name in behind:
             try:
-                total += self.catch_up(name)
+                total += self.catch_up(name, shared=shared)
             except PositionMoved:
                 log.info("another runner advanced the projection", extra={"projection": name})
         return total

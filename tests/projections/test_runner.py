@@ -42,6 +42,25 @@ class AppliedEvents(Projection):
         tx.executemany(f"INSERT INTO {APPLIED} (originator_id, originator_version) VALUES (?, ?)", rows)
 
 
+class SeenEvents(Projection):
+    """Test-only: keeps the event objects it was given (in memory), to see which were shared."""
+
+    topics = ApiKeysProjection.topics
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.seen: list[Any] = []
+
+    def create_statements(self, dialect: str) -> Sequence[str]:
+        return []
+
+    def tables(self) -> Sequence[str]:
+        return []
+
+    def apply(self, tx: Tx, events: Sequence[Any]) -> None:
+        self.seen.extend(events)
+
+
 class ApiKeysProjectionV2(ApiKeysProjection):
     """The API key read model after a change to its tables' meaning."""
 
@@ -134,6 +153,40 @@ def test_catch_up_applies_every_event_exactly_once_and_reaches_the_head(counted:
     assert applied == 5
     assert applications(counted) == key_events(counted)
     assert counted.runner.position(APPLIED) == counted.store.head()
+
+
+def test_projections_on_the_same_topics_share_one_read_per_pass_up_to_the_head(settings: Settings) -> None:
+    first, second = SeenEvents("seen_first"), SeenEvents("seen_second")
+    c = build(settings, projections=[first, second])
+    try:
+        some_history(c)
+        c.runner.catch_up_all()
+
+        assert [(e.originator_id, e.originator_version) for e in first.seen] == key_events_of(c)
+        assert len(second.seen) == len(first.seen) == 5
+        assert all(a is b for a, b in zip(first.seen, second.seen, strict=True))  # decoded once, not twice
+    finally:
+        c.close()
+
+
+def test_a_catch_up_of_several_batches_is_not_held_for_the_next_projection(settings: Settings) -> None:
+    first, second = SeenEvents("seen_first"), SeenEvents("seen_second")
+    c = build(settings, projections=[first, second])
+    c.runner.batch_size = 2
+    try:
+        some_history(c)
+        c.runner.catch_up_all()
+
+        assert len(second.seen) == len(first.seen) == 5
+        # Only the last, short batch (reaching the head) is shared.
+        assert sum(a is b for a, b in zip(first.seen, second.seen, strict=True)) == 1
+    finally:
+        c.close()
+
+
+def key_events_of(c: Container) -> list[tuple[UUID, int]]:
+    notifications = c.store.recorder.select_notifications(start=None, limit=10_000, topics=ApiKeysProjection.topics)
+    return [(n.originator_id, n.originator_version) for n in notifications]
 
 
 def test_a_second_catch_up_applies_nothing(counted: Container) -> None:
