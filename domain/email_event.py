@@ -69,6 +69,22 @@ class NormalizedEvent:
         canonical = json.dumps(self.raw, sort_keys=True, separators=(",", ":"), default=str)
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
+    def without_nul(self) -> NormalizedEvent:
+        """This event with every U+0000 in its text (metadata included) replaced by U+FFFD.
+
+        An ESP passes on text it did not write (a remote server's bounce diagnostic, our own custom
+        args); PostgreSQL text cannot hold NUL, and one such event would stop the read models for good.
+        """
+        clone = object.__new__(type(self))
+        fields = vars(clone)
+        fields.update(
+            # ``type(v) is str``: the enums (type, bounce_class) are str too and must stay enums.
+            {k: _no_nul(v) if type(v) is str else v for k, v in vars(self).items() if k not in ("metadata", "raw")}
+        )
+        fields["metadata"] = {_no_nul(k): _no_nul(v) if type(v) is str else v for k, v in self.metadata.items()}
+        fields["raw"] = self.raw
+        return clone
+
     def keyed(self) -> NormalizedEvent:
         """This event as it is recorded: dedup key fixed, raw item dropped."""
         # A shallow copy of the fields: ``dataclasses.replace`` re-runs ``__init__`` through keyword
@@ -87,3 +103,7 @@ class Quarantined:
 
     reason: str
     item: Any
+
+
+def _no_nul(text: str) -> str:
+    return text.replace("\x00", "\ufffd")

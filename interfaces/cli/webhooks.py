@@ -6,10 +6,10 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
-from domain.email_event import NormalizedEvent, Quarantined
 from interfaces.bootstrap import Container
 from interfaces.cli.context import open_container
 from interfaces.webhooks.provider import Handshake, WebhookRejected, WebhookRequest
+from interfaces.webhooks.recorded import recorded
 from interfaces.webhooks.registry import get_provider
 
 console = Console()
@@ -54,6 +54,5 @@ def _renormalize_one(c: Container, delivery: object) -> int:
         return 0  # it parsed when it was accepted; a stricter adapter does not erase history
     if isinstance(parsed, Handshake):
         return 0
-    events = [p.keyed() for p in parsed if isinstance(p, NormalizedEvent)]
-    quarantined = [{"reason": p.reason, "item": p.item} for p in parsed if isinstance(p, Quarantined)]
+    events, quarantined = recorded(request.body, parsed)
     return int(c.intake.renormalize(delivery.originator_id, events, quarantined))  # type: ignore[attr-defined]

@@ -34,6 +34,7 @@ from interfaces.webhooks.provider import (
     VerifyContext,
     WebhookRequest,
 )
+from interfaces.webhooks.recorded import recorded
 from interfaces.webhooks.registry import get_provider
 from projections.esp_connections import ConnectionRow
 
@@ -151,6 +152,7 @@ def _verify_and_parse(
 
 
 def _delivery(connection: ConnectionRow, raw: WebhookRequest, verified: Verified, parsed: list[Any]) -> Delivery:
+    events, quarantined = recorded(raw.body, parsed)
     return Delivery(
         delivery_id=uuid.uuid4(),
         connection_id=connection.id,
@@ -159,8 +161,8 @@ def _delivery(connection: ConnectionRow, raw: WebhookRequest, verified: Verified
         body=raw.body.decode("utf-8", errors="replace"),
         verified_by=verified.method,
         request_id=request_id_var.get(),
-        events=[p.keyed() for p in parsed if isinstance(p, NormalizedEvent)],
-        quarantined=[{"reason": p.reason, "item": p.item} for p in parsed if isinstance(p, Quarantined)],
+        events=events,
+        quarantined=quarantined,
     )
 
 

@@ -14,11 +14,13 @@ from domain.segment import MAX_DESCRIPTION, InvalidDescription, Segment, Segment
 from tests.domain.scenarios import replay, state
 
 names = st.text(st.characters(categories=["L", "N"]), min_size=1, max_size=20)
+# A NUL is refused (tests/domain/test_free_text.py); every other character is kept.
+descriptions = st.text(st.characters(blacklist_characters="\x00"), max_size=30)
 definitions = st.dictionaries(st.sampled_from(["tag", "attribute"]), st.text(max_size=5), min_size=1, max_size=2)
 commands = st.lists(
     st.one_of(
         st.tuples(st.just("rename"), names),
-        st.tuples(st.just("describe"), st.text(max_size=30)),
+        st.tuples(st.just("describe"), descriptions),
         st.tuples(st.just("redefine"), definitions),
         st.tuples(st.just("archive"), st.none()),
     ),

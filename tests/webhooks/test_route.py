@@ -194,3 +194,26 @@ def test_renormalizing_changes_nothing_when_adapters_are_unchanged(api: Api) -> 
     assert result.exit_code == 0
     assert "renormalized 2 deliveries: 0 changed" in result.output
     assert len(events(api)) == 1
+
+
+def test_nul_characters_in_esp_text_are_replaced_and_every_read_model_keeps_up(api: Api) -> None:
+    # PostgreSQL text cannot hold U+0000: stored as sent, this delivery stopped every read model for good.
+    conn = connect(api)
+    bounce = {
+        "RecordType": "Bounce", "ID": 4323372036854775807, "Type": "HardBounce", "TypeCode": 1,
+        "MessageID": "883953f4-6105-42a2-a16a-77a8eac79483", "Email": "ann@example.com",
+        "Details": "smtp;550 5.1.1 no\u0000such user", "BouncedAt": "2019-11-05T16:33:54.9070259Z",
+        "Metadata": {"camp\u0000aign": "c-\u00001"}, "MessageStream": "outbound",
+    }  # fmt: skip
+
+    assert post(api, conn["webhook_url"], bounce).status_code == 200
+    assert post(api, conn["webhook_url"], {**DELIVERY, "RecordType": "Nope\u0000"}).status_code == 200
+    assert post(api, conn["webhook_url"], DELIVERY).status_code == 200
+
+    found = {e["type"]: e for e in events(api)}
+    assert found["bounced"]["reason"] == "smtp;550 5.1.1 no\ufffdsuch user"
+    assert found["bounced"]["metadata"] == {"camp\ufffdaign": "c-\ufffd1"}
+    assert found["unknown"]["provider_event_type"] == "Nope\ufffd"
+    assert "delivered" in found  # posted after the NUL ones: the log kept moving
+    api.container.settle()
+    assert all(p["lag"] == 0 for p in api.client.get("/api/v1/projections", headers=api.admin).json())
