@@ -228,7 +228,7 @@ def run_singles(args: argparse.Namespace) -> None:
               f"{args.rate:,.0f} req/s offered: {rows[-1][2]:,.0f} done, p50 {rows[-1][3]:.1f} ms, p99 "
               f"{rows[-1][4]:.1f} ms; server CPU {cpu_us:.0f} µs/request; {failures} non-200, "
               f"load {load:.2f}")  # fmt: skip
-    col = [[r[i] for r in rows] for i in range(9)]
+    col = [[r[i] for r in rows] for i in range(8)]
     print_table(
         f"Single-event requests, {args.workers} server worker(s), {args.processes} client processes (median "
         f"(min-max) of {args.repeats}); open loop at {args.rate:,.0f} req/s for {args.seconds:.0f} s",
