@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +31,20 @@ IDLE_SCAN_LIMIT = 20_000
 Progress = Callable[[int, int], None]
 # (position read from, head read up to, topics) -> (position reached, decoded events)
 SharedReads = dict[tuple[int, int, tuple[str, ...]], tuple[int, list[Any]]]
+
+
+@dataclass
+class Pass:
+    """One ``catch_up_all``: the head it goes up to, every projection's position as it moves, and the
+    batches that projections following the same topics share.
+
+    Only a batch that reaches the head is shared (the steady state of a busy service); a long catch-up
+    would hold every batch of it in memory until the last follower read it.
+    """
+
+    head: int
+    positions: dict[str, int]
+    shared: SharedReads = field(default_factory=dict)
 
 
 class PositionMoved(Exception):
@@ -145,16 +159,19 @@ class ProjectionRunner:
         """Apply one batch; returns how many events it applied."""
         return self._step(name)[0]
 
-    def _step(self, name: str, shared: SharedReads | None = None) -> tuple[int, bool]:
+    def _step(self, name: str, run: Pass | None = None) -> tuple[int, bool]:
         # Returns (events applied, whether the position moved): a batch may only skip other topics.
         projection = self.projections[name]
-        head = self._ceiling(projection)
-        start = self.position(name)
+        if run is None:
+            head, start = self._ceiling(projection), self.position(name)
+        else:
+            head = min([run.head, *(run.positions.get(a, 0) for a in projection.after)])
+            start = run.positions[name]
         if start >= head:
             return 0, False
         key = (start, head, projection.topics)
-        if shared is not None and key in shared:
-            end, events = shared[key]
+        if run is not None and key in run.shared:
+            end, events = run.shared[key]
         else:
             notifications = self.store.recorder.select_notifications(
                 start=start, limit=self.batch_size, stop=head, topics=projection.topics, inclusive_of_start=False
@@ -162,25 +179,27 @@ class ProjectionRunner:
             # A short batch means every matching event up to head was read: jump to head.
             end = notifications[-1].id if len(notifications) == self.batch_size else head
             events = [self.mapper.to_domain_event(n) for n in notifications]
-            if shared is not None and end == head:
-                shared[key] = (end, events)
+            if run is not None and end == head:
+                run.shared[key] = (end, events)
         if isinstance(projection, Reactor):
             # Commands go to the event store, not into this transaction: react first, then advance.
             # A crash in between re-runs the batch, which idempotent commands make harmless.
             projection.react(events)
             with self.db.transaction() as tx:
                 self._advance(tx, name, start, end)
-            return len(events), True
-        with self.db.transaction() as tx:
-            self._advance(tx, name, start, end)
-            projection.apply(tx, events)
+        else:
+            with self.db.transaction() as tx:
+                self._advance(tx, name, start, end)
+                projection.apply(tx, events)
+        if run is not None:
+            run.positions[name] = end
         return len(events), True
 
-    def catch_up(self, name: str, progress: Progress | None = None, shared: SharedReads | None = None) -> int:
+    def catch_up(self, name: str, progress: Progress | None = None, run: Pass | None = None) -> int:
         """Apply batches until the projection reaches the head; returns events applied."""
         done = 0
         while True:
-            applied, moved = self._step(name, shared)
+            applied, moved = self._step(name, run)
             if not moved:
                 return done
             done += applied
@@ -188,24 +207,28 @@ class ProjectionRunner:
                 progress(self.position(name), self.store.head())
 
     def catch_up_all(self) -> int:
-        """Catch every projection up; returns events applied."""
-        # One look at the head and the positions: an idle pass costs two queries, not two per projection.
+        """Catch every projection up to the head as it was when the pass began; returns events applied.
+
+        One look at the head and the positions per pass; positions are then tracked in memory (the
+        compare-and-set of each batch still catches another runner's move). Before, every step of every
+        projection asked the database for the head, its own position and each dependency's, each on a
+        pooled connection pinged at checkout: for a trickle of single-event deliveries that bookkeeping
+        cost more than the projections' work.
+        """
         head = self.store.head()
+        positions = {st.name: st.position for st in self.status(head)}
         # status() is in name order; keep dependency order so a dependent runs after what it reads.
-        lagging = {st.name: st.position for st in self.status(head) if st.position < head}
-        behind = [name for name in self.projections if name in lagging]
+        behind = [name for name in self.projections if positions.get(name, head) < head]
         if behind:
-            behind = self._skip_idle(behind, lagging, head)
+            behind = self._skip_idle(behind, positions, head)
         total = 0
-        # Projections that follow the same topics from the same position up to the head read the same
-        # events: read and decode them once per pass. Only a batch that reaches the head is kept (the
-        # steady state of a busy service); a long catch-up would hold every batch of it in memory.
-        shared: SharedReads = {}
+        run = Pass(head, positions)
         for name in behind:
             try:
-                total += self.catch_up(name, shared=shared)
+                total += self.catch_up(name, run=run)
             except PositionMoved:
                 log.info("another runner advanced the projection", extra={"projection": name})
+                run.positions[name] = self.position(name)
         return total
 
     def _skip_idle(self, behind: list[str], positions: dict[str, int], head: int) -> list[str]:
@@ -235,6 +258,7 @@ class ProjectionRunner:
         except PositionMoved:
             # Another runner moved one of them: let the per-projection path sort it out.
             return behind
+        positions.update(dict.fromkeys(idle, head))
         return [name for name in behind if name not in idle]
 
     def _topics_between(self, low: int, high: int) -> set[str]:
