@@ -11,7 +11,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +20,7 @@ from application.store import EventStoreResources
 from domain.errors import NotFound
 from projections.db import Database, Tx
 from projections.projection import Projection, Reactor
+from projections.runner_state import Pass, PositionMoved, ProjectionStatus, dependencies_first
 
 log = logging.getLogger("tidings.projections")
 
@@ -29,42 +29,6 @@ POSITIONS_TABLE = "projection_positions"
 # short (a busy service); a long one (a rebuild, a runner that was down) goes projection by projection.
 IDLE_SCAN_LIMIT = 20_000
 Progress = Callable[[int, int], None]
-# (position read from, head read up to, topics) -> (position reached, decoded events)
-SharedReads = dict[tuple[int, int, tuple[str, ...]], tuple[int, list[Any]]]
-
-
-@dataclass
-class Pass:
-    """One ``catch_up_all``: the head it goes up to, every projection's position as it moves, and the
-    batches that projections following the same topics share.
-
-    Only a batch that reaches the head is shared (the steady state of a busy service); a long catch-up
-    would hold every batch of it in memory until the last follower read it.
-    """
-
-    head: int
-    positions: dict[str, int]
-    shared: SharedReads = field(default_factory=dict)
-
-
-class PositionMoved(Exception):
-    """Another runner advanced this projection first; this batch was rolled back."""
-
-
-@dataclass(frozen=True)
-class ProjectionStatus:
-    """Where a projection stands relative to the head of the log."""
-
-    name: str
-    version: int
-    position: int
-    head: int
-    updated_at: str | None
-
-    @property
-    def lag(self) -> int:
-        """Notification ids between the position and the head (PostgreSQL ids may have gaps)."""
-        return max(0, self.head - self.position)
 
 
 class ProjectionRunner:
@@ -81,7 +45,7 @@ class ProjectionRunner:
         names = [p.name for p in projections]
         if len(set(names)) != len(names):
             raise ValueError(f"projection names must be unique: {names}")
-        projections = _dependencies_first(projections)
+        projections = dependencies_first(projections)
         self.store = store
         self.mapper = mapper
         self.db = db
@@ -372,29 +336,6 @@ class ProjectionRunner:
         self._wake.set()
         if self._thread:
             self._thread.join(timeout=10)
-
-
-def _dependencies_first(projections: Sequence[Projection]) -> list[Projection]:
-    by_name = {p.name: p for p in projections}
-    ordered: list[Projection] = []
-    visiting: set[str] = set()
-
-    def visit(p: Projection) -> None:
-        if p in ordered:
-            return
-        if p.name in visiting:
-            raise ValueError(f"projection dependencies form a cycle at {p.name!r}")
-        visiting.add(p.name)
-        for name in p.after:
-            if name not in by_name:
-                raise ValueError(f"projection {p.name!r} reads {name!r}, which is not registered")
-            visit(by_name[name])
-        visiting.discard(p.name)
-        ordered.append(p)
-
-    for p in projections:
-        visit(p)
-    return ordered
 
 
 def _now() -> str:
