@@ -42,7 +42,11 @@ class PolicyBatch:
         existing = self._preferences.load_many_of(contacts, Contact)
         self._contacts.update({c: c in existing for c in contacts})
         prefs = self._preferences.load_many_of([preferences_id(c) for c in existing], ContactPreferences)
-        self._prefs.update({p.contact_id: p for p in prefs.values()})
+        for contact_id in existing:
+            # A contact that never changed a preference starts fresh, without asking again on first use.
+            self._prefs[contact_id] = prefs.get(preferences_id(contact_id)) or ContactPreferences.start(
+                contact_id, Source.ESP
+            )
 
     def suppression(self, address: str) -> Suppression | None:
         """The address's suppression record as this batch has left it; None when it never was suppressed."""
@@ -90,11 +94,6 @@ class PolicyBatch:
         if changed:
             self._suppressions.save(*changed)
         return len(changed)
-
-    def forget(self) -> None:
-        """Drop what was loaded (after a failed commit: the next attempt must read fresh state)."""
-        self._suppression.clear()
-        self._prefs.clear()
 
 
 def _worth_saving(aggregate: Suppression | ContactPreferences) -> bool:
