@@ -156,10 +156,10 @@ def _rule(schedule: Schedule) -> rrule:
         raise InvalidSchedule("recurrences may be at most hourly", field="rrule")
     if rule._bysetpos and rule._freq >= DAILY:  # noqa: SLF001
         raise InvalidSchedule("rrule: BYSETPOS is for yearly, monthly and weekly rules", field="rrule")
-    # dateutil accepts BYHOUR=25 and then fails while iterating.
-    for part, top in (("hour", 23), ("minute", 59), ("second", 59)):
-        if any(not 0 <= v <= top for v in getattr(rule, f"_by{part}") or ()):
-            raise InvalidSchedule(f"rrule: BY{part.upper()} values are 0 to {top}", field="rrule")
+    # dateutil accepts BYHOUR=25 or BYMONTH=13 and then fails while iterating.
+    for part, low, top in (("hour", 0, 23), ("minute", 0, 59), ("second", 0, 59), ("month", 1, 12)):
+        if any(not low <= v <= top for v in getattr(rule, f"_by{part}") or ()):
+            raise InvalidSchedule(f"rrule: BY{part.upper()} values are {low} to {top}", field="rrule")
     if rule._interval < 1:  # noqa: SLF001
         raise InvalidSchedule("rrule: INTERVAL must be a positive integer", field="rrule")
     return rule
@@ -219,7 +219,11 @@ def _clean_recurrence(schedule: Schedule, now: datetime) -> None:
     # seconds of work. A yearly probe with the same day parts finds the first matching day cheaply.
     probe = rule.replace(freq=YEARLY, interval=1, count=None, until=None, bysetpos=None, byhour=None,
                          byminute=None, bysecond=None)  # fmt: skip
-    first_day = probe.after(today - timedelta(days=2))
+    try:
+        first_day = probe.after(today - timedelta(days=2))
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        # Any other value dateutil parses but cannot walk: refused here, never a 500 later.
+        raise InvalidSchedule("rrule cannot be followed", field="rrule") from None
     if first_day is None or first_day > horizon:
         raise InvalidSchedule("the rule has no occurrence within ten years", field="rrule")
     if not occurrences(schedule, now, 1):
