@@ -33,16 +33,26 @@ def break_points(html: str) -> list[int]:
             end = html.find("-->", lt + 4)
             pos = size if end < 0 else end + 3
             continue
-        tag = _START_TAG.match(html, lt)
+        if html.startswith(("<!", "<?"), lt) or (html.startswith("</", lt) and not _START_TAG.match(html, lt + 1)):
+            # A doctype, or a bogus comment up to the next ">" (WHATWG HTML §13.2.5.6-7, 42): its spaces are text.
+            close = html.find(">", lt + 2)
+            pos = size if close < 0 else close + 1
+            continue
+        end_tag = html.startswith("</", lt)
+        tag = _START_TAG.match(html, lt + end_tag)
         if tag is None:
             pos = lt + 1
             continue
         pos = tag.end()
+        # An end tag's attributes are parsed and dropped: skipped the same way, so a ">" in a value is not its end.
         while (attribute := _ATTRIBUTE.match(html, pos)) is not None:
-            if attribute[1] == " ":
+            if attribute[1] == " " and not end_tag:
                 points.append(attribute.start(1))
             pos = attribute.end()
         close = html.find(">", pos)
+        if end_tag:
+            pos = size if close < 0 else close + 1
+            continue
         pos = size if close < 0 else close + 1
         name = tag[1].lower()
         if name in RAW_TEXT and close >= 0 and html[close - 1] != "/":
