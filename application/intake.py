@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.compressor import ZlibCompressor
-from eventsourcing.persistence import Mapper
 from eventsourcing.utils import get_topic
 
 from application.base import TidingsApplication
 from domain.email_event import NormalizedEvent
 from domain.events import caused_by, esp_actor
 from domain.webhook_delivery import WebhookDelivery
-
-# Data up to the 4 KiB window of the small compression state loses nothing by the smaller window.
-SMALL_STATE_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -36,30 +30,8 @@ class Delivery:
     quarantined: list[dict[str, Any]]
 
 
-class FastZlibCompressor(ZlibCompressor):
-    """zlib at level 1: half the CPU of the default level 6 for ~20% more bytes on a batch, in the same stream
-    format, so every other mapper (the projection runner's) still decompresses what it writes.
-
-    A small state (a 4 KiB window) for small data: the default state is 256 KiB, which glibc maps fresh
-    for every call, and zeroing it cost ~60 µs of a single-event delivery for the same compressed bytes.
-    """
-
-    def compress(self, data: bytes) -> bytes:
-        if len(data) > SMALL_STATE_BYTES:
-            return zlib.compress(data, 1)
-        compressor = zlib.compressobj(1, zlib.DEFLATED, 12, 4)
-        return compressor.compress(data) + compressor.flush()
-
-
 class Intake(TidingsApplication):
     """Records webhook deliveries durably; dedup of their events happens in the email events projection."""
-
-    def construct_mapper(self) -> Mapper[UUID]:
-        # A delivery's state is large (raw body plus normalized events) and written once on the hot path.
-        mapper = super().construct_mapper()
-        if type(mapper.compressor) is ZlibCompressor:
-            mapper.compressor = FastZlibCompressor()
-        return mapper
 
     def record(self, deliveries: Sequence[Delivery]) -> int:
         """Save all deliveries in one transaction; returns the log position of the last one."""

@@ -17,14 +17,16 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench._common import Target, _pg_schema, connect_raw, print_machine, print_table
+from bench._common import PG_URL, Target, _pg_schema, connect_raw, print_machine, print_table
 from domain.email_address import contact_id_for
 from interfaces.bootstrap import build
 from interfaces.config import Settings
@@ -97,7 +99,7 @@ def contacts_target(backend: str) -> Iterator[Target]:
     Read models that follow contacts (segment membership, activity) add their own cost on top; they are
     measured by their own benchmarks.
     """
-    projections = [ContactsProjection(), ContactImportsProjection()]
+    projections = _projections()
     with tempfile.TemporaryDirectory(prefix="tidings-bench-") as tmp:
         if backend == "sqlite":
             container = build(Settings(data_dir=Path(tmp), secret_key="bench"), projections)
@@ -114,20 +116,48 @@ def contacts_target(backend: str) -> Iterator[Target]:
                 container.close()
 
 
-def run_once(backend: str, path: Path, rows: int, batch: int) -> list[Any]:
+def _projections() -> list[Any]:
+    return [ContactsProjection(), ContactImportsProjection()]
+
+
+def follow(schema: str, data_dir: str, stop: Any) -> None:
+    """The same read models followed from a process of their own, as `tidings worker` or the supervisor of
+    `tidings serve --workers N` runs them (PostgreSQL)."""
+    settings = Settings(data_dir=Path(data_dir), secret_key="bench", database_url=f"{PG_URL}?schema={schema}")
+    container = build(settings, _projections())
+    threading.Thread(target=lambda: (stop.wait(), container.runner.stop()), daemon=True).start()
+    try:
+        container.runner.run(interval=0.05)
+    finally:
+        container.close()
+
+
+def _start_runner(target: Target, mode: str) -> Any:
+    """Start the read models following the import; returns what stops them."""
+    if mode == "thread":
+        # As `tidings serve` runs it by default: in a thread of the importing process.
+        target.container.runner.start()
+        return target.container.runner.stop
+    ctx = multiprocessing.get_context("spawn")
+    stop, data_dir = ctx.Event(), tempfile.mkdtemp(prefix="tidings-bench-")
+    process = ctx.Process(target=follow, args=(target.schema, data_dir, stop))
+    process.start()
+    return lambda: (stop.set(), process.join(30))
+
+
+def run_once(backend: str, path: Path, rows: int, batch: int, runner: str = "thread") -> list[Any]:
     """One fresh store: first import, catch-up, re-import, baseline; returns a table row."""
     with contacts_target(backend) as target:
         c = target.container
         source = ImportFile(path, "csv")
-        # As `tidings serve` runs it: the read models follow in a thread of the importing process.
-        c.runner.start()
+        stop_runner = _start_runner(target, runner)
         started = time.perf_counter()
         job = c.contact_imports.start("csv", path.name, source.size)
         job = c.contact_imports.run(job, source.rows(), source.position, batch_size=batch)
         append = time.perf_counter() - started
         assert c.runner.wait_for(c.store.head(), timeout=3600)
         queryable = time.perf_counter() - started
-        c.runner.stop()
+        stop_runner()
         assert (job.created, job.rejected) == (rows, 0), (job.created, job.rejected)
         again = ImportFile(path, "csv")
         started = time.perf_counter()
@@ -136,10 +166,10 @@ def run_once(backend: str, path: Path, rows: int, batch: int) -> list[Any]:
         reimport = time.perf_counter() - started
         assert second.unchanged == rows
         baseline = copy_baseline(target, *read_model_rows(path))
-    print(f"{backend} batch {batch}: append {append:.1f}s, queryable {queryable:.1f}s, re-import {reimport:.1f}s, "
-          f"baseline {baseline:.1f}s", flush=True)  # fmt: skip
-    return [backend, f"{rows:,}", batch, f"{rows / append:,.0f}", f"{rows / queryable:,.0f}", f"{queryable:.1f}",
-            f"{rows / reimport:,.0f}", f"{rows / baseline:,.0f}", f"{baseline / queryable:.3f}",
+    print(f"{backend} batch {batch}, runner in a {runner}: append {append:.1f}s, queryable {queryable:.1f}s, "
+          f"re-import {reimport:.1f}s, baseline {baseline:.1f}s", flush=True)  # fmt: skip
+    return [backend, runner, f"{rows:,}", batch, f"{rows / append:,.0f}", f"{rows / queryable:,.0f}",
+            f"{queryable:.1f}", f"{rows / reimport:,.0f}", f"{rows / baseline:,.0f}", f"{baseline / queryable:.3f}",
             f"{queryable * 1_000_000 / rows:.0f}"]  # fmt: skip
 
 
@@ -149,16 +179,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, nargs="+", default=[1000], help="rows per atomic save")
     parser.add_argument("--backend", choices=["sqlite", "postgres"], nargs="+", default=["postgres"])
+    where = ("where the read models follow: a thread of the importing process (`tidings serve`) or a process "
+             "of their own (`serve --workers N`, `tidings worker`; PostgreSQL only)")  # fmt: skip
+    parser.add_argument("--runner", choices=["thread", "process"], nargs="+", default=["thread"], help=where)
     args = parser.parse_args(argv)
     print_machine()
     with tempfile.TemporaryDirectory(prefix="tidings-bench-") as tmp:
         path = Path(tmp) / "contacts.csv"
         write_csv(path, args.rows)
         print(f"{args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB of CSV", flush=True)
-        results = [run_once(b, path, args.rows, n) for b in args.backend for n in args.batch]
+        results = [run_once(b, path, args.rows, n, r) for b in args.backend for n in args.batch for r in args.runner
+                   if b == "postgres" or r == "thread"]  # fmt: skip
     print_table(
         f"Contact import ({args.rows:,} new contacts, 4 attributes each)",
-        ["backend", "rows", "batch", "append rows/s", "queryable rows/s", "queryable s", "re-import rows/s",
+        ["backend", "runner", "rows", "batch", "append rows/s", "queryable rows/s", "queryable s", "re-import rows/s",
          "COPY baseline rows/s", "queryable / COPY", f"s per 1M (target {TARGET_SECONDS_PER_MILLION})"],
         results,
     )  # fmt: skip

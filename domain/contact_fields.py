@@ -167,12 +167,19 @@ def clean_attribute_value(name: str, value: object) -> AttributeValue:
     )
 
 
-def clean_attribute_changes(changes: Mapping[str, object]) -> dict[str, AttributeValue | None]:
+class CheckedAttributes(dict[str, AttributeValue | None]):
+    """Attribute changes that ``clean_attribute_changes`` has already checked, so checking them again is free
+    (an import checks each row on its own, then registers the contact with the same changes)."""
+
+
+def clean_attribute_changes(changes: Mapping[str, object]) -> CheckedAttributes:
     """Checked names and values; ``None`` means "remove this attribute"."""
-    return {
-        clean_attribute_name(name): None if value is None else clean_attribute_value(name, value)
+    if isinstance(changes, CheckedAttributes):
+        return changes
+    return CheckedAttributes(
+        (clean_attribute_name(name), None if value is None else clean_attribute_value(name, value))
         for name, value in changes.items()
-    }
+    )
 
 
 def same_value(a: Any, b: Any) -> bool:

@@ -7,6 +7,7 @@ so an event for ``Ann@Example.COM`` links to the contact created as ``ann@exampl
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 from domain.errors import Invalid
@@ -57,6 +58,8 @@ def email_domain(address: str) -> str:
     return address.rpartition("@")[2]
 
 
+# An import derives each row's id to group the batch, then registers the contact with it: remember the recent ones.
+@lru_cache(maxsize=8192)
 def contact_id_for(address: str) -> UUID:
     """The contact id of a normalized address: deterministic, so an upsert needs no lookup."""
     return uuid5(CONTACTS, address)

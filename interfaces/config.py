@@ -242,7 +242,7 @@ def _transport_settings(env: Mapping[str, str]) -> dict[str, Any]:
 
 _COMMON = {
     "MAPPER_TOPIC": "application.mapper:MsgspecMapper",
-    "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
+    "COMPRESSOR_TOPIC": "application.compression:FastZlibCompressor",
 }
 
 

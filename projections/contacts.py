@@ -1,8 +1,8 @@
 """The contacts read model (ADR 0003): ``contacts`` and one typed row per attribute in ``contacts_attributes``.
 
 A batch is applied in memory first (each touched contact's final state), then written in bulk: new
-contacts with COPY on PostgreSQL, attribute rows with one ``unnest`` insert, changed contacts with one
-``UPDATE ... FROM unnest``. An import batch of a thousand contacts is a handful of statements.
+contacts and every attribute row with COPY on PostgreSQL, changed contacts with one ``UPDATE ... FROM
+json_array_elements``. An import batch of a thousand contacts is a handful of statements.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ COLUMNS = ("id", "email", "email_domain", "timezone", "locale", "attributes", "c
 ATTRIBUTE_COLUMNS = ("contact_id", "name", "kind", "text_value", "num_value", "time_value")
 _CHANGES = (Contact.AttributesChanged, Contact.TimezoneChanged, Contact.LocaleChanged)  # type: ignore[attr-defined]
 _CHUNK = 900  # SQLite parameters per IN list
-_ATTRIBUTE_TYPES = ("text", "text", "text", "text", "float8", "text")
 _json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
 _encode_rows = msgspec.json.Encoder().encode
 
@@ -91,10 +90,10 @@ class ContactsProjection(Projection):
                 state = new.get(cid) or known.get(cid)
                 if state is not None:  # a change always follows its registration in the log
                     _change(state, e)
-        _insert(tx, TABLE, COLUMNS, [_contact_row(cid, s) for cid, s in new.items()], ["text"] * len(COLUMNS))
+        tx.copy_rows(TABLE, COLUMNS, [_contact_row(cid, s) for cid, s in new.items()])
         _update(tx, known)
-        attributes = [r for cid, s in (*new.items(), *known.items()) for r in _attribute_rows(cid, s)]
-        _insert(tx, ATTRIBUTES, ATTRIBUTE_COLUMNS, attributes, _ATTRIBUTE_TYPES)
+        tx.copy_rows(ATTRIBUTES, ATTRIBUTE_COLUMNS,
+                     [r for cid, s in (*new.items(), *known.items()) for r in _attribute_rows(cid, s)])  # fmt: skip
 
 
 def _registered(e: Any) -> dict[str, Any]:
@@ -154,20 +153,6 @@ def _update(tx: Tx, known: dict[str, dict[str, Any]]) -> None:
         return
     tx.executemany(f"UPDATE {TABLE} SET timezone = ?, locale = ?, attributes = ?, updated_at = ? WHERE id = ?", rows)
     tx.executemany(f"DELETE FROM {ATTRIBUTES} WHERE contact_id = ?", [(cid,) for cid in known])
-
-
-def _insert(tx: Tx, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], types: Sequence[str]) -> None:
-    if not rows:
-        return
-    names = ", ".join(columns)
-    if tx.dialect == "postgres":
-        # The whole batch as one JSON parameter, unpacked by the server: msgspec encodes it in C, where
-        # psycopg would escape every element of array parameters in Python (the larger cost at 1M rows).
-        fields = ", ".join(f"(r->>{i}){'::' + t if t != 'text' else ''}" for i, t in enumerate(types))
-        tx.execute(f"INSERT INTO {table} ({names}) SELECT {fields} FROM json_array_elements(?::json) AS r",
-                   (_rows_json(rows),))  # fmt: skip
-        return
-    tx.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})", rows)
 
 
 def _rows_json(rows: list[tuple[Any, ...]]) -> str:

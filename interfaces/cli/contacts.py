@@ -12,6 +12,7 @@ from rich.table import Table
 
 from domain.contact_import import ContactImport, ImportFormat
 from interfaces.cli.context import open_container
+from interfaces.cli.follower import projections_following
 from interfaces.contact_import_files import ImportFile, read_header
 
 console = Console()
@@ -42,17 +43,16 @@ def import_(file: Path, fmt: str | None, batch_size: int) -> None:
                 read_header(f)
         job = c.contact_imports.start(source.format.value, file.name, source.size)
         click.echo(f"import {job.id}")
-        with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                      TransferSpeedColumn(), TimeRemainingColumn(), console=console) as bar:  # fmt: skip
+        columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+        with projections_following(c), Progress("[progress.description]{task.description}", *columns,
+                                                console=console) as bar:  # fmt: skip
             task = bar.add_task("importing", total=max(source.size, 1))
 
             def advance(j: ContactImport) -> None:
                 bar.update(task, completed=source.position(), description=f"importing ({j.rows_read:,} rows)")
 
             job = c.contact_imports.run(job, source.rows(), source.position, advance, batch_size)
-            bar.update(task, completed=max(source.size, 1))
-        with console.status("updating read models"):
-            c.runner.catch_up_all()
+            bar.update(task, completed=max(source.size, 1), description="updating read models")
     _report(job, time.perf_counter() - started)
 
 

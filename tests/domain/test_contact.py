@@ -17,6 +17,7 @@ from domain.contact_fields import (
     InvalidLocale,
     TooManyAttributes,
     UnknownTimezone,
+    clean_attribute_changes,
     clean_locale,
     clean_timezone,
     parse_datetime,
@@ -213,3 +214,23 @@ def test_other_strings_are_not_datetimes(text: str) -> None:
 @given(st.datetimes(timezones=st.just(UTC)))
 def test_every_instant_written_in_iso_form_parses_back(moment: datetime) -> None:
     assert parse_datetime(moment.isoformat()) == moment
+
+
+@given(st.dictionaries(st.sampled_from(["plan", "Score", "vip", "signed_up"]),
+                       st.one_of(st.none(), st.booleans(), st.integers(-10, 10), st.floats(allow_nan=False),
+                                 st.text(max_size=5))))  # fmt: skip
+def test_checking_checked_attributes_again_changes_nothing(changes: dict[str, Any]) -> None:
+    try:
+        checked = clean_attribute_changes(changes)
+    except (InvalidAttributeName, InvalidAttributeValue):
+        return
+    assert clean_attribute_changes(checked) is checked  # an import's second check is free
+    # A plain copy is checked afresh and comes out the same.
+    assert clean_attribute_changes(dict(checked)) == checked
+
+
+def test_a_plain_dict_is_always_checked_even_with_checked_values_in_it() -> None:
+    changes = dict(clean_attribute_changes({"plan": "pro"}))
+    changes["nested"] = {"a": 1}
+    with pytest.raises(InvalidAttributeValue):
+        clean_attribute_changes(changes)

@@ -12,7 +12,8 @@ from uuid import UUID, uuid4, uuid5
 from hypothesis import given
 from hypothesis import strategies as st
 
-from application.intake import Delivery, FastZlibCompressor
+from application.compression import FastZlibCompressor
+from application.intake import Delivery
 from domain.email_event import BounceClass, EmailEventType, NormalizedEvent
 from interfaces.bootstrap import Container
 from interfaces.webhooks.provider import MAX_NESTING, BadPayload, _depth, decode_json
