@@ -48,6 +48,7 @@ from interfaces.config import Settings
 from interfaces.contact_import_files import ImportFile
 from interfaces.delivery import queue
 from interfaces.delivery.worker import DeliveryWorker, Member, WorkerSettings
+from interfaces.process_memory import tune_malloc
 from interfaces.rendering import compile_content
 from interfaces.transports.base import OutgoingMessage
 from projections.contacts import list_contacts
@@ -187,6 +188,7 @@ def first_contacts(count: int) -> Any:
 def run_worker(messages: int, batch: int, profile: str | None, inline: bool = True) -> dict[str, Any]:
     """Start the due campaign (untimed), then drain it (timed) in this process (with the projection runner in
     a thread when ``inline``; otherwise another process runs the projections, as ``tidings worker`` does)."""
+    tune_malloc()  # as the `tidings` command does at start
     settings = Settings.from_env()
     container = build(settings)
     if inline:

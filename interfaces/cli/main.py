@@ -12,12 +12,14 @@ from interfaces.cli.keys import keys
 from interfaces.cli.projections import projections
 from interfaces.cli.serve import serve, worker
 from interfaces.cli.webhooks import webhooks
+from interfaces.process_memory import tune_malloc
 
 
 @click.group()
 @click.version_option(package_name="tidings")
 def cli() -> None:
     """Tidings: self-hosted, event-sourced email marketing."""
+    tune_malloc()
 
 
 cli.add_command(serve)

@@ -26,6 +26,7 @@ from interfaces.delivery.targeting import campaign_audience
 from interfaces.delivery.worker import DeliveryWorker
 from interfaces.http.app import create_app
 from interfaces.logs import configure_logging
+from interfaces.process_memory import tune_malloc
 
 log = logging.getLogger("tidings")
 # Workers save in other processes, so the supervisor's runner is never woken by a local save: poll often.
@@ -89,6 +90,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 
 def worker_app() -> Litestar:
     """One HTTP worker of ``serve --workers N``: its own container, no projections (the supervisor runs them)."""
+    tune_malloc()  # a process of its own, started without the CLI's group callback
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     container = build(settings)

@@ -16,7 +16,9 @@ that differ per message (our id, the unsubscribe link) ride that way: ``h:List-U
 ``%recipient.h:List-Unsubscribe%``. The content cannot: our messages are rendered per contact, so
 messages share a request only when from, subject, HTML, text and the header names are identical; a
 personalized campaign is one request per message, concurrently up to ``concurrency``. Each address
-appears once per request (recipient variables are keyed by it).
+appears once per request (recipient variables are keyed by it). Content that itself contains
+``%recipient.`` (a campaign explaining Mailgun's syntax) is never batched: Mailgun documents the
+substitution as part of batch sending with recipient variables, so alone the text goes out as written.
 
 A 200 answers ``{"id": "<…@domain>", "message": "Queued. Thank you."}``; webhooks report the id without
 angle brackets (``message.headers.message-id``), so it is stored that way. One batch request has one id
@@ -39,6 +41,7 @@ from interfaces.transports.base import Outcome, OutgoingMessage, SendResult, all
 from interfaces.transports.http_replies import retry_after
 
 MAX_RECIPIENTS = 1000
+_PLACEHOLDER = "%recipient."
 Fields = list[tuple[str, str]]
 
 
@@ -60,7 +63,17 @@ def _shape(m: OutgoingMessage) -> tuple[str, str, str, str, tuple[str, ...], tup
 def requests_for(messages: Sequence[OutgoingMessage], limit: int = MAX_RECIPIENTS) -> list[list[OutgoingMessage]]:
     """Messages grouped into requests: identical content, at most ``limit`` each, every address once."""
     groups: dict[tuple[Any, ...], list[tuple[list[OutgoingMessage], set[str]]]] = {}
+    alone: list[list[OutgoingMessage]] = []
     for m in messages:
+        if (
+            _PLACEHOLDER in m.subject
+            or _PLACEHOLDER in m.html
+            or _PLACEHOLDER in m.text
+            or _PLACEHOLDER in m.from_address
+        ):
+            # Mailgun would replace that text in a batch (and blank it when no variable matches): alone, it stays.
+            alone.append([m])
+            continue
         chunks = groups.setdefault(_shape(m), [])
         email = parseaddr(m.to)[1].lower()
         target = next((c for c in chunks if len(c[0]) < limit and email not in c[1]), None)
@@ -69,7 +82,7 @@ def requests_for(messages: Sequence[OutgoingMessage], limit: int = MAX_RECIPIENT
             chunks.append(target)
         target[0].append(m)
         target[1].add(email)
-    return [chunk for chunks in groups.values() for chunk, _ in chunks]
+    return [*(chunk for chunks in groups.values() for chunk, _ in chunks), *alone]
 
 
 def fields(messages: Sequence[OutgoingMessage]) -> Fields:

@@ -144,6 +144,9 @@ def expand(form: list[tuple[str, str]], message_id: str) -> list[Delivered]:
         mine = {str(k): str(v) for k, v in variables.get(parseaddr(to)[1], {}).items()}
 
         def sub(text: str, mine: dict[str, str] = mine) -> str:
+            # Substitution is part of batch sending: a request without recipient variables goes as written.
+            if "recipient-variables" not in values:
+                return text
             return _VARIABLE.sub(lambda m: mine.get(m.group(1), ""), text)
 
         headers = {n[2:]: sub(v) for n, v in form if n.startswith("h:")}

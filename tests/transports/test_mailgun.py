@@ -59,6 +59,20 @@ async def test_messages_with_the_same_content_go_as_one_batch_with_recipient_var
         assert copy.variables["tidings_run_id"] == str(m.run_id)
 
 
+async def test_shared_content_that_names_a_recipient_variable_is_sent_as_written() -> None:
+    fake = FakeMailgun()
+    html = "<p>Write %recipient.first_name% to personalize a Mailgun batch.</p>"
+    messages = [message(f"r{i}@example.org", html=html) for i in range(3)]
+    with running(fake) as url:
+        t = transport(url)
+        results = await t.send(messages)
+        await t.aclose()
+
+    assert [r.outcome for r in results] == [Outcome.SENT] * 3
+    assert len(fake.accepted) == 3  # one request each: in a batch Mailgun would have blanked the text
+    assert {c.html for c in fake.delivered} == {html}
+
+
 async def test_personalized_messages_go_one_request_each() -> None:
     fake = FakeMailgun()
     messages = [message(f"r{i}@example.org") for i in range(3)]
