@@ -161,6 +161,12 @@ class Settings:
         return postgres_env(self.database) if self.is_postgres else sqlite_env(self.database)
 
 
+def allocator_overrides(environ: Mapping[str, str] | None = None) -> frozenset[str]:
+    """Which of glibc's malloc variables the operator set (``interfaces.process_memory`` leaves those alone)."""
+    env = os.environ if environ is None else environ
+    return frozenset(name for name in ("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_") if name in env)
+
+
 def _number(env: Mapping[str, str], name: str, default: _N, kind: type[_N]) -> _N:
     raw = env.get(name)
     if raw is None or raw == "":

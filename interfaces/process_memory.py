@@ -17,8 +17,9 @@ to 124-126 MB in every round. A 256 KiB threshold held the same peak but cost a 
 from __future__ import annotations
 
 import ctypes
-import os
 import sys
+
+from interfaces.config import allocator_overrides
 
 # From glibc's malloc.h.
 M_MMAP_THRESHOLD = -3
@@ -38,9 +39,9 @@ def tune_malloc() -> list[str]:
         mallopt = ctypes.CDLL("libc.so.6").mallopt
     except (OSError, AttributeError):  # another C library (musl): no arenas to cap
         return []
-    applied = []
+    applied, overridden = [], allocator_overrides()
     for name, option, value in (("MALLOC_ARENA_MAX", M_ARENA_MAX, ARENAS),
                                 ("MALLOC_MMAP_THRESHOLD_", M_MMAP_THRESHOLD, MMAP_THRESHOLD)):  # fmt: skip
-        if name not in os.environ and mallopt(option, value):
+        if name not in overridden and mallopt(option, value):
             applied.append(name)
     return applied
