@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,6 +18,7 @@ from interfaces.bootstrap import Container, build
 from interfaces.config import Settings
 
 _POLL_SECONDS = 0.05
+_STALLED_SECONDS = 30.0
 
 
 @contextmanager
@@ -25,20 +27,32 @@ def projections_following(container: Container) -> Iterator[None]:
     if container.settings.projections != "inline":
         yield
         return
-    stop = _start(container)
+    stop, alive = _start(container)
     try:
         yield
-        container.runner.wait_for(container.store.head(), timeout=24 * 3600)
+        _wait(container, alive)
     finally:
         stop()
         # Whatever the follower left (it failed, or the block raised) is applied here, in this process.
         container.runner.catch_up_all()
 
 
-def _start(container: Container) -> Any:
+def _wait(container: Container, alive: Callable[[], bool]) -> None:
+    """Until the follower has applied everything, or has died or stalled: the caller's own catch-up then
+    finishes the work, or raises what stops it (a follower only logs and retries)."""
+    head, last, since = container.store.head(), -1, time.monotonic()
+    while not container.runner.wait_for(head, timeout=1.0) and alive():
+        reached = min(status.position for status in container.runner.status())
+        if reached != last:
+            last, since = reached, time.monotonic()
+        elif time.monotonic() - since > _STALLED_SECONDS:
+            return
+
+
+def _start(container: Container) -> tuple[Callable[[], None], Callable[[], bool]]:
     if not container.settings.is_postgres:
         container.runner.start(_POLL_SECONDS)
-        return container.runner.stop
+        return container.runner.stop, lambda: True
     ctx = multiprocessing.get_context("spawn")
     stop = ctx.Event()
     process = ctx.Process(target=follow, args=(container.settings, stop), name="tidings-projections", daemon=True)
@@ -50,7 +64,7 @@ def _start(container: Container) -> Any:
         if process.is_alive():
             process.terminate()
 
-    return stopped
+    return stopped, process.is_alive
 
 
 def follow(settings: Settings, stop: Any) -> None:

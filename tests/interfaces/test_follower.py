@@ -8,7 +8,7 @@ import pytest
 
 from application.contacts import ContactInput
 from interfaces.bootstrap import Container
-from interfaces.cli.follower import projections_following
+from interfaces.cli.follower import _wait, projections_following
 from projections.contacts import count_contacts, find_by_email
 
 pytestmark = pytest.mark.slow
@@ -32,3 +32,13 @@ def test_a_block_that_fails_still_leaves_the_read_models_current(container: Cont
         container.contacts.upsert(ContactInput("ann@example.com"))
         raise RuntimeError("the import stopped")
     assert count_contacts(container.db) == 1
+
+
+def test_waiting_on_a_dead_follower_gives_up_at_once(container: Container) -> None:
+    container.contacts.upsert(ContactInput("ann@example.com"))
+    started = time.monotonic()
+
+    _wait(container, alive=lambda: False)  # a follower process that could not start
+
+    assert time.monotonic() - started < 5
+    assert max(s.lag for s in container.runner.status()) > 0  # left for the caller's own catch-up
