@@ -1,8 +1,8 @@
 """Read models that follow a long command (an import) while it runs, so they are current when it ends.
 
 On PostgreSQL they follow from a process of their own: the import and the projections then use a core
-each instead of sharing one interpreter lock (1M contacts queryable in 96 s against 132 s in a thread,
-bench/README §6). SQLite keeps them in a thread: its writes are serialized in-process anyway.
+each instead of sharing one interpreter lock (1M contacts in the import's own read models: 96 s against
+132 s in a thread, bench/README §6). SQLite keeps them in a thread: its writes are serialized in-process anyway.
 """
 
 from __future__ import annotations
