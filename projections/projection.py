@@ -44,6 +44,12 @@ class Projection(ABC):
     def tick(self, db: Database) -> None:  # noqa: B027 - optional hook, a no-op unless overridden
         """Bring time-dependent rows up to date; called by the runner every ``tick_seconds``."""
 
+    def topics_now(self, db: Database) -> tuple[str, ...]:
+        """The topics the next batch must read, given the read models as they are (``topics`` unless
+        overridden). Events of other topics up to the batch's end are skipped, so a narrower answer must
+        mean those events change nothing in this projection's tables."""
+        return self.topics
+
 
 class Reactor(Projection):
     """A follower of the log that issues commands (policies) instead of writing read-model rows.

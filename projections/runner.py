@@ -133,12 +133,13 @@ class ProjectionRunner:
             start = run.positions[name]
         if start >= head:
             return 0, False
-        key = (start, head, projection.topics)
+        topics = projection.topics_now(self.db)
+        key = (start, head, topics)
         if run is not None and key in run.shared:
             end, events = run.shared[key]
         else:
             notifications = self.store.recorder.select_notifications(
-                start=start, limit=self.batch_size, stop=head, topics=projection.topics, inclusive_of_start=False
+                start=start, limit=self.batch_size, stop=head, topics=topics, inclusive_of_start=False
             )
             # A short batch means every matching event up to head was read: jump to head.
             end = notifications[-1].id if len(notifications) == self.batch_size else head
