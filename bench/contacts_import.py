@@ -19,7 +19,6 @@ import csv
 import json
 import multiprocessing
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from typing import Any
 from bench._common import PG_URL, Target, _pg_schema, connect_raw, print_machine, print_table
 from domain.email_address import contact_id_for
 from interfaces.bootstrap import build
+from interfaces.cli.follower import follow
 from interfaces.config import Settings
 from interfaces.contact_import_files import ImportFile
 from projections.contact_imports import ContactImportsProjection
@@ -120,18 +120,6 @@ def _projections() -> list[Any]:
     return [ContactsProjection(), ContactImportsProjection()]
 
 
-def follow(schema: str, data_dir: str, stop: Any) -> None:
-    """The same read models followed from a process of their own, as `tidings worker` or the supervisor of
-    `tidings serve --workers N` runs them (PostgreSQL)."""
-    settings = Settings(data_dir=Path(data_dir), secret_key="bench", database_url=f"{PG_URL}?schema={schema}")
-    container = build(settings, _projections())
-    threading.Thread(target=lambda: (stop.wait(), container.runner.stop()), daemon=True).start()
-    try:
-        container.runner.run(interval=0.05)
-    finally:
-        container.close()
-
-
 def _start_runner(target: Target, mode: str) -> Any:
     """Start the read models following the import; returns what stops them."""
     if mode == "thread":
@@ -140,7 +128,9 @@ def _start_runner(target: Target, mode: str) -> Any:
         return target.container.runner.stop
     ctx = multiprocessing.get_context("spawn")
     stop, data_dir = ctx.Event(), tempfile.mkdtemp(prefix="tidings-bench-")
-    process = ctx.Process(target=follow, args=(target.schema, data_dir, stop))
+    # As `tidings contacts import` follows on PostgreSQL, with this bench's read models only.
+    settings = Settings(data_dir=Path(data_dir), secret_key="bench", database_url=f"{PG_URL}?schema={target.schema}")
+    process = ctx.Process(target=follow, args=(settings, stop, _projections))
     process.start()
     return lambda: (stop.set(), process.join(30))
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from interfaces.bootstrap import Container, build
 from interfaces.config import Settings
+from projections.projection import Projection
 
 _POLL_SECONDS = 0.05
 _STALLED_SECONDS = 30.0
@@ -67,9 +68,9 @@ def _start(container: Container) -> tuple[Callable[[], None], Callable[[], bool]
     return stopped, process.is_alive
 
 
-def follow(settings: Settings, stop: Any) -> None:
-    """The child process: every projection, until ``stop`` is set."""
-    container = build(settings)
+def follow(settings: Settings, stop: Any, projections: Callable[[], list[Projection]] | None = None) -> None:
+    """The child process: every projection (or those ``projections`` makes), until ``stop`` is set."""
+    container = build(settings, projections() if projections else None)
     threading.Thread(target=lambda: (stop.wait(), container.runner.stop()), daemon=True).start()
     try:
         container.runner.run(_POLL_SECONDS)
